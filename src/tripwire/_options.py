@@ -203,8 +203,7 @@ class Options:
     dist: Optional[str] = _opt(None, "The distribution (build) of the release.", _check_opt_str)
     server_name: Optional[str] = _opt(
         None,
-        "The server name sent with events; the hostname when unset (only sent when "
-        "send_default_pii is on or server_name is set).",
+        "The server name sent with events; the machine's hostname when unset.",
         _check_opt_str,
     )
     sample_rate: float = _opt(
