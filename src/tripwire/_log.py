@@ -44,18 +44,15 @@ def is_debug() -> bool:
     return _debug_handler is not None
 
 
-def guard(fallback: _R) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
-    """Wrap an entry point so an SDK fault is logged and ``fallback`` returned instead."""
+def guard(func: Callable[_P, _R]) -> Callable[_P, _R | None]:
+    """Wrap an entry point so an SDK fault is logged and None returned instead."""
 
-    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
-        @functools.wraps(func)
-        def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            try:
-                return func(*args, **kwargs)
-            except Exception:
-                logger.exception("internal error in tripwire.%s", func.__name__)
-                return fallback
+    @functools.wraps(func)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:
+        try:
+            return func(*args, **kwargs)
+        except Exception:
+            logger.exception("internal error in tripwire.%s", func.__name__)
+            return None
 
-        return guarded
-
-    return decorate
+    return guarded

@@ -176,7 +176,7 @@ def _check_disabled_integrations(name: str, value: Any) -> tuple[Any, ...]:
 
 
 def _check_transport(name: str, value: Any) -> Any:
-    if value is not None and not callable(value) and not hasattr(value, "submit"):
+    if value is not None and not callable(value) and not hasattr(value, "capture_event"):
         raise _expect(name, "a Transport instance, a callable taking an envelope, or None", value)
     return value
 

@@ -22,7 +22,9 @@ GOOD = [
 
 
 @pytest.mark.parametrize(("text", "base", "project", "public", "secret"), GOOD)
-def test_good_dsns_parse(text: str, base: str, project: str, public: str, secret: str | None) -> None:
+def test_good_dsns_parse(
+    text: str, base: str, project: str, public: str, secret: str | None
+) -> None:
     """Well-formed DSNs, including IPv6 hosts, path prefixes and a trailing slash, parse."""
     dsn = Dsn.parse(text)
     assert dsn.base_uri == base
