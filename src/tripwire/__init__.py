@@ -1,9 +1,75 @@
-"""tripwire: report errors, crashes and minidumps to Sentry-compatible servers."""
+"""tripwire: report errors, crashes and minidumps to Sentry-compatible servers.
+
+The module-level functions follow ``sentry_sdk``'s error-reporting API, so
+``import tripwire as sentry_sdk`` works for that subset.
+"""
 
 from __future__ import annotations
 
+from ._api import (
+    InitGuard,
+    add_breadcrumb,
+    capture_event,
+    capture_exception,
+    capture_message,
+    configure_scope,
+    flush,
+    get_client,
+    get_current_scope,
+    init,
+    is_initialized,
+    isolation_scope,
+    last_event_id,
+    new_scope,
+    push_scope,
+    remove_tag,
+    set_context,
+    set_extra,
+    set_level,
+    set_tag,
+    set_tags,
+    set_user,
+)
+from ._client import Client
 from ._dsn import Dsn
+from ._hub import Hub
+from ._scope import Scope
+from ._transport import FlushResult, SendResult, Transport
 from ._version import VERSION as __version__
 from .errors import BadDsn, MinidumpError, TripwireError
 
-__all__ = ["BadDsn", "Dsn", "MinidumpError", "TripwireError", "__version__"]
+__all__ = [
+    "BadDsn",
+    "Client",
+    "Dsn",
+    "FlushResult",
+    "Hub",
+    "InitGuard",
+    "MinidumpError",
+    "Scope",
+    "SendResult",
+    "Transport",
+    "TripwireError",
+    "__version__",
+    "add_breadcrumb",
+    "capture_event",
+    "capture_exception",
+    "capture_message",
+    "configure_scope",
+    "flush",
+    "get_client",
+    "get_current_scope",
+    "init",
+    "is_initialized",
+    "isolation_scope",
+    "last_event_id",
+    "new_scope",
+    "push_scope",
+    "remove_tag",
+    "set_context",
+    "set_extra",
+    "set_level",
+    "set_tag",
+    "set_tags",
+    "set_user",
+]

@@ -1,0 +1,225 @@
+"""The module-level API: thin, guarded entry points over the current hub.
+
+Names and call signatures follow ``sentry_sdk``'s error-reporting API, so
+``import tripwire as sentry_sdk`` works for that subset. After ``init()``,
+nothing here raises into the host application: faults are logged on the
+``tripwire`` logger. ``set_tag`` and ``add_breadcrumb`` are written flat,
+without the guard decorator, because they are called in hot loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Callable, overload
+
+from . import _hub, _task_scopes
+from ._client import Client, ErrorArg
+from ._hub import Hub, _ConfigureGuard, _hub_var, _ScopeGuard, current_hub
+from ._log import guard, logger, set_debug
+from ._options import build_options
+from ._protocol import Breadcrumb, Event, Hint
+from ._scope import Scope
+from ._transport import FlushResult
+from .integrations import setup_integrations
+
+_inactive_client: Client | None = None
+
+
+class InitGuard:
+    """What ``init()`` returns: ``with tripwire.init(...):`` closes and flushes on exit."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def __enter__(self) -> InitGuard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def __repr__(self) -> str:
+        return f"<tripwire.InitGuard {self.client!r}>"
+
+
+def init(dsn: str | None = None, **options: Any) -> InitGuard:
+    """Configure tripwire. Without a DSN (argument or ``SENTRY_DSN``) the SDK stays disabled.
+
+    Raises ``tripwire.BadDsn``, ``TypeError`` or ``ValueError`` for bad configuration;
+    nothing after this call raises into your application.
+    """
+    opts = build_options(dsn, **options)
+    set_debug(opts.debug)
+    main = Hub.main
+    previous = main.client
+    names = setup_integrations(opts) if opts.enabled else []
+    client = Client(opts, integrations=names)
+    for hub in {id(main): main, id(current_hub()): current_hub()}.values():
+        hub.bind_client(client)
+        hub.scope.set_max_breadcrumbs(opts.max_breadcrumbs)
+    if opts.enabled:
+        _task_scopes.install()
+        logger.debug("tripwire initialised for %s with %s", client.dsn, names)
+    if previous is not None and previous is not client:
+        previous.close()
+    return InitGuard(client)
+
+
+# --- capturing ---
+
+
+@guard
+def capture_event(
+    event: Event, hint: Hint | None = None, scope: Scope | None = None, **scope_kwargs: Any
+) -> str | None:
+    """Send a prepared event dict; returns its id, or None when nothing was sent."""
+    return current_hub().capture_event(event, hint, scope, **scope_kwargs)
+
+
+@guard
+def capture_exception(
+    error: ErrorArg = None, scope: Scope | None = None, **scope_kwargs: Any
+) -> str | None:
+    """Send ``error``, or the exception being handled; returns the event id or None."""
+    return current_hub().capture_exception(error, scope, **scope_kwargs)
+
+
+@guard
+def capture_message(
+    message: str, level: str | None = None, scope: Scope | None = None, **scope_kwargs: Any
+) -> str | None:
+    """Send a message at ``level`` (default ``info``); returns the event id or None."""
+    return current_hub().capture_message(message, level, scope, **scope_kwargs)
+
+
+def add_breadcrumb(
+    crumb: Breadcrumb | None = None, hint: Hint | None = None, **kwargs: Any
+) -> None:
+    """Record a breadcrumb (``message``, ``category``, ``type``, ``level``, ``data``)."""
+    try:
+        (_hub_var.get(None) or current_hub()).add_breadcrumb(crumb, hint, **kwargs)
+    except Exception:
+        logger.exception("internal error in tripwire.add_breadcrumb")
+
+
+# --- scope data ---
+
+
+def set_tag(key: str, value: object) -> None:
+    """Tag every event captured in the current scope."""
+    try:
+        (_hub_var.get(None) or current_hub())._scope._tags[key] = value
+    except Exception:
+        logger.exception("internal error in tripwire.set_tag")
+
+
+@guard
+def set_tags(tags: Mapping[str, object]) -> None:
+    current_hub().scope.set_tags(tags)
+
+
+@guard
+def remove_tag(key: str) -> None:
+    current_hub().scope.remove_tag(key)
+
+
+@guard
+def set_user(value: Mapping[str, object] | None) -> None:
+    """Set the user (``id``, ``email``, ``username``, ...); None clears it."""
+    current_hub().scope.set_user(value)
+
+
+@guard
+def set_context(key: str, value: Mapping[str, object] | None) -> None:
+    current_hub().scope.set_context(key, value)
+
+
+@guard
+def set_extra(key: str, value: object) -> None:
+    current_hub().scope.set_extra(key, value)
+
+
+@guard
+def set_level(value: str) -> None:
+    current_hub().scope.set_level(value)
+
+
+# --- scopes ---
+
+
+@overload
+def push_scope(callback: None = None) -> _ScopeGuard: ...
+
+
+@overload
+def push_scope(callback: Callable[[Scope], None]) -> None: ...
+
+
+def push_scope(callback: Callable[[Scope], None] | None = None) -> _ScopeGuard | None:
+    """A scope layer whose changes vanish on exit: ``with push_scope() as scope:``."""
+    return current_hub().push_scope(callback)
+
+
+@overload
+def configure_scope(callback: None = None) -> _ConfigureGuard: ...
+
+
+@overload
+def configure_scope(callback: Callable[[Scope], None]) -> None: ...
+
+
+def configure_scope(callback: Callable[[Scope], None] | None = None) -> _ConfigureGuard | None:
+    """Change the current scope: ``with configure_scope() as scope:`` or a callback."""
+    return current_hub().configure_scope(callback)
+
+
+def new_scope() -> AbstractContextManager[Scope]:
+    """Run a block with a copy of the current scope: ``with new_scope() as scope:``."""
+    return _hub.new_scope()
+
+
+def isolation_scope() -> AbstractContextManager[Scope]:
+    """Run a block against a forked hub, isolated from everything outside it."""
+    return _hub.isolation_scope()
+
+
+def get_current_scope() -> Scope:
+    return current_hub().scope
+
+
+# --- client ---
+
+
+def get_client() -> Client:
+    """The active client, or an inactive one (``is_active()`` False) before ``init()``."""
+    global _inactive_client
+    client = current_hub().client
+    if client is not None:
+        return client
+    if _inactive_client is None:
+        _inactive_client = Client()
+    return _inactive_client
+
+
+def is_initialized() -> bool:
+    """True once ``init()`` has configured an active client."""
+    client = current_hub().client
+    return client is not None and client.is_active()
+
+
+@guard
+def last_event_id() -> str | None:
+    """The id of the last event sent from the current hub."""
+    return current_hub().last_event_id()
+
+
+@guard
+def flush(timeout: float | None = None, callback: object = None) -> FlushResult | None:
+    """Wait up to ``timeout`` seconds (default ``shutdown_timeout``) for queued events.
+
+    Returns a :class:`FlushResult` (sent, dropped by reason, pending), or None when
+    the SDK is disabled. ``callback`` is accepted for sentry_sdk compatibility.
+    """
+    return current_hub().flush(timeout)
