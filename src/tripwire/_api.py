@@ -15,7 +15,7 @@ from typing import Any, Callable, overload
 
 from . import _hub, _task_scopes
 from ._client import Client, ErrorArg
-from ._hub import Hub, _ConfigureGuard, _hub_var, _ScopeGuard, current_hub
+from ._hub import Hub, _ConfigureGuard, _get_hub, _ScopeGuard, active_hub, current_hub
 from ._log import guard, logger, set_debug
 from ._options import build_options
 from ._protocol import Breadcrumb, Event, Hint
@@ -70,28 +70,44 @@ def init(dsn: str | None = None, **options: Any) -> InitGuard:
 # --- capturing ---
 
 
-@guard
+# The capture functions check for an active client before anything else, so a
+# disabled SDK costs a context-variable lookup and nothing more.
+
+
 def capture_event(
     event: Event, hint: Hint | None = None, scope: Scope | None = None, **scope_kwargs: Any
 ) -> str | None:
     """Send a prepared event dict; returns its id, or None when nothing was sent."""
-    return current_hub().capture_event(event, hint, scope, **scope_kwargs)
+    try:
+        hub = active_hub()
+        return None if hub is None else hub.capture_event(event, hint, scope, **scope_kwargs)
+    except Exception:
+        logger.exception("internal error in tripwire.capture_event")
+        return None
 
 
-@guard
 def capture_exception(
     error: ErrorArg = None, scope: Scope | None = None, **scope_kwargs: Any
 ) -> str | None:
     """Send ``error``, or the exception being handled; returns the event id or None."""
-    return current_hub().capture_exception(error, scope, **scope_kwargs)
+    try:
+        hub = active_hub()
+        return None if hub is None else hub.capture_exception(error, scope, **scope_kwargs)
+    except Exception:
+        logger.exception("internal error in tripwire.capture_exception")
+        return None
 
 
-@guard
 def capture_message(
     message: str, level: str | None = None, scope: Scope | None = None, **scope_kwargs: Any
 ) -> str | None:
     """Send a message at ``level`` (default ``info``); returns the event id or None."""
-    return current_hub().capture_message(message, level, scope, **scope_kwargs)
+    try:
+        hub = active_hub()
+        return None if hub is None else hub.capture_message(message, level, scope, **scope_kwargs)
+    except Exception:
+        logger.exception("internal error in tripwire.capture_message")
+        return None
 
 
 def add_breadcrumb(
@@ -99,7 +115,11 @@ def add_breadcrumb(
 ) -> None:
     """Record a breadcrumb (``message``, ``category``, ``type``, ``level``, ``data``)."""
     try:
-        (_hub_var.get(None) or current_hub()).add_breadcrumb(crumb, hint, **kwargs)
+        try:
+            hub = _get_hub()
+        except LookupError:
+            hub = current_hub()
+        hub._record_breadcrumb(kwargs if crumb is None else {**crumb, **kwargs}, hint)
     except Exception:
         logger.exception("internal error in tripwire.add_breadcrumb")
 
@@ -110,7 +130,11 @@ def add_breadcrumb(
 def set_tag(key: str, value: object) -> None:
     """Tag every event captured in the current scope."""
     try:
-        (_hub_var.get(None) or current_hub())._scope._tags[key] = value
+        try:
+            hub = _get_hub()
+        except LookupError:
+            hub = current_hub()
+        hub._scope._tags[key] = value
     except Exception:
         logger.exception("internal error in tripwire.set_tag")
 

@@ -28,7 +28,7 @@ from ._options import Options, build_options
 from ._protocol import Event, Hint
 from ._scope import Scope
 from ._scrub import scrub_event
-from ._serialize import ReprBudget
+from ._serialize import ReprBudget, snapshot
 from ._transport import FlushResult, Transport, make_transport
 
 ExcInfo: TypeAlias = Tuple[Type[BaseException], BaseException, Optional[TracebackType]]
@@ -75,10 +75,7 @@ class Client:
         self._static: Event | None = None
         self._closed = False
         # Dedupe is built in; disabled_integrations=["dedupe"] turns it off.
-        self._dedupe = not any(
-            entry == "dedupe" or getattr(entry, "identifier", None) == "dedupe"
-            for entry in self.options.disabled_integrations
-        )
+        self._dedupe = not self.options.integration_disabled("dedupe")
 
     # --- state ---
 
@@ -159,6 +156,12 @@ class Client:
                 return None
             event = applied
 
+        extra = event.get("extra")
+        if extra:
+            # Extra values are the user's live objects: snapshot them now, while they
+            # hold what they held at the capture.
+            event["extra"] = self._snapshot_extra(extra)
+
         if options.before_send is not None:
             checked = self._run_before_send(event, hint)
             if checked is None:
@@ -188,6 +191,19 @@ class Client:
         # An exception type that refuses attributes cannot be deduplicated; that is all.
         with contextlib.suppress(Exception):
             setattr(error, _CAPTURED_MARK, True)
+
+    def _snapshot_extra(self, extra: dict[str, object]) -> dict[str, object]:
+        options = self.options
+        budget = ReprBudget(options.repr_time_budget)
+        return {
+            key: snapshot(
+                value,
+                max_length=options.max_value_length,
+                budget=budget,
+                custom_repr=options.custom_repr,
+            )
+            for key, value in extra.items()
+        }
 
     def _current_thread(self, hint: Hint) -> dict[str, object]:
         thread = threading.current_thread()

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
+from ._environment import installed_modules
 from ._log import logger
 from ._options import Options
 from ._protocol import Event
@@ -29,83 +30,40 @@ from ._scrub import scrub_event
 from ._serialize import (
     FAILED_PLACEHOLDER,
     RECURSION_PLACEHOLDER,
-    Meta,
     NotedDict,
     NotedList,
     NotedStr,
     Snapshotter,
     cut_text,
 )
+from ._shrink import (
+    LONG_STRING,
+    MAX_EVENT_BYTES,
+    MAX_NESTING,
+    MetaTree,
+    dumps,
+    merge_meta,
+    set_meta,
+    shrink,
+)
 from ._stacktrace import fill_context_lines
 
-#: Relay refuses events whose JSON is larger than this.
-MAX_EVENT_BYTES = 1_000_000
 #: ``logentry.formatted``/``message`` are cut to this many characters.
 MAX_MESSAGE_LENGTH = 8192
-#: Nesting deeper than this is replaced (Relay's JSON parser stops at 128 levels).
-MAX_NESTING = 64
-#: A string longer than this may be cut when the event is too big.
-LONG_STRING = 1024
 #: Frames kept per stack trace by :func:`minimal_event`.
 MINIMAL_FRAMES = 10
-
-_REMOVED: Meta = {"rem": [["!limit", "x"]]}
-_MetaTree = Dict[str, object]
-_Path = Tuple[str, ...]
-
-
-def _dumps(value: object) -> bytes:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    # Lone surrogates cannot be UTF-8; they become "?" rather than fail the event.
-    return text.encode("utf-8", "replace")
-
-
-# --- meta trees ---------------------------------------------------------------------
-
-
-def _merge_meta(into: _MetaTree, other: _MetaTree) -> None:
-    for key, value in other.items():
-        if not isinstance(value, dict):
-            continue
-        mine = into.get(key)
-        if not isinstance(mine, dict):
-            into[key] = value
-        elif key == "":
-            if "len" in value:
-                mine.setdefault("len", value["len"])
-            rems = list(mine.get("rem") or ())
-            for rem in value.get("rem") or ():
-                if rem not in rems:
-                    rems.append(rem)
-            if rems:
-                mine["rem"] = rems
-        else:
-            _merge_meta(mine, value)
-
-
-def _note(tree: _MetaTree, path: _Path, entry: Meta) -> None:
-    node = tree
-    for part in path:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    _merge_meta(node, {"": dict(entry)})
-
-
-def _drop_meta(tree: _MetaTree, path: _Path) -> None:
-    node: object = tree
-    for part in path[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-    if isinstance(node, dict):
-        node.pop(path[-1], None)
 
 
 # --- making the event JSON-safe -----------------------------------------------------
 
 
 class _Preparer:
-    """One walk: fixes what JSON cannot hold and gathers ``Noted*`` trims into a meta tree."""
+    """One walk that copies the event into containers the finalizer owns, fixes what
+    JSON cannot hold, and gathers ``Noted*`` trims into a meta tree.
+
+    The copy matters: breadcrumbs and extra values are shared with the scope,
+    and trimming must not change what later events see.
+    """
 
     def __init__(self) -> None:
         self._active: set[int] = set()
@@ -113,7 +71,7 @@ class _Preparer:
 
     def value(
         self, value: object, depth: int, snapped: bool = False
-    ) -> tuple[object, Optional[_MetaTree]]:
+    ) -> tuple[object, Optional[MetaTree]]:
         cls = type(value)
         if cls is str or cls is int or cls is bool or value is None:
             return value, None
@@ -127,7 +85,7 @@ class _Preparer:
         if cls is list or cls is NotedList:
             return self._list(value, depth)  # type: ignore[arg-type]
         if cls is tuple:
-            return self._list(list(value), depth)  # type: ignore[call-overload]
+            return self._list(value, depth)  # type: ignore[arg-type]
         if isinstance(value, str):
             return str.__str__(value), None
         if isinstance(value, int) and not isinstance(value, bool):
@@ -145,70 +103,58 @@ class _Preparer:
         self._active.add(id(value))
         return None
 
-    def _dict(self, value: dict[object, object], depth: int) -> tuple[object, Optional[_MetaTree]]:
+    def _dict(self, value: dict[object, object], depth: int) -> tuple[object, Optional[MetaTree]]:
         stop = self._enter(value, depth)
         if stop is not None:
             return stop, None
         try:
-            if not all(type(k) is str for k in value):
-                fixed = NotedDict() if type(value) is NotedDict else {}
-                if isinstance(fixed, NotedDict):
-                    fixed.meta = getattr(value, "meta", {})
-                for k, v in value.items():
-                    fixed[_key(k)] = v
-                value = fixed  # type: ignore[assignment]
-            tree: _MetaTree = {}
-            for key, item in list(value.items()):
-                cls = type(item)
-                if cls is str or cls is int or cls is bool or item is None:
-                    continue
-                new, sub = self.value(item, depth + 1)
-                if new is not item:
-                    value[key] = new
-                if sub:
-                    tree[key] = sub  # type: ignore[index]
             meta = getattr(value, "meta", None)
+            out: dict[str, object] = NotedDict() if meta else {}
+            tree: MetaTree = {}
+            for key, raw in value.items():
+                name = key if type(key) is str else self._snap.key(key)
+                cls = type(raw)
+                item = raw
+                if not (cls is str or cls is int or cls is bool or raw is None):
+                    item, sub = self.value(raw, depth + 1)
+                    if sub:
+                        tree[name] = sub
+                out[name] = item
             if meta:
+                out.meta = dict(meta)  # type: ignore[attr-defined]
                 tree[""] = dict(meta)
-            return value, (tree or None)
+            return out, (tree or None)
         finally:
             self._active.discard(id(value))
 
-    def _list(self, value: list[object], depth: int) -> tuple[object, Optional[_MetaTree]]:
+    def _list(self, value: list[object], depth: int) -> tuple[object, Optional[MetaTree]]:
         stop = self._enter(value, depth)
         if stop is not None:
             return stop, None
         try:
-            tree: _MetaTree = {}
-            for index, item in enumerate(value):
-                cls = type(item)
-                if cls is str or cls is int or cls is bool or item is None:
-                    continue
-                new, sub = self.value(item, depth + 1)
-                if new is not item:
-                    value[index] = new
-                if sub:
-                    tree[str(index)] = sub
             meta = getattr(value, "meta", None)
+            out: list[object] = NotedList() if meta else []
+            tree: MetaTree = {}
+            for index, raw in enumerate(value):
+                cls = type(raw)
+                item = raw
+                if not (cls is str or cls is int or cls is bool or raw is None):
+                    item, sub = self.value(raw, depth + 1)
+                    if sub:
+                        tree[str(index)] = sub
+                out.append(item)
             if meta:
+                out.meta = dict(meta)  # type: ignore[attr-defined]
                 tree[""] = dict(meta)
-            return value, (tree or None)
+            return out, (tree or None)
         finally:
             self._active.discard(id(value))
-
-
-def _key(key: object) -> str:
-    if isinstance(key, str):
-        return str.__str__(key)
-    if key is None or isinstance(key, (bool, int, float)):
-        return repr(key)
-    shown = Snapshotter().snapshot(key, depth=0)
-    return shown if isinstance(shown, str) else repr(shown)
 
 
 def _cut_messages(event: Event) -> None:
     logentry = event.get("logentry")
     if isinstance(logentry, dict):
+        logentry = event["logentry"] = dict(logentry)
         for field in ("formatted", "message"):
             text = logentry.get(field)
             if isinstance(text, str) and len(text) > MAX_MESSAGE_LENGTH:
@@ -216,156 +162,6 @@ def _cut_messages(event: Event) -> None:
     message = event.get("message")
     if isinstance(message, str) and len(message) > MAX_MESSAGE_LENGTH:
         event["message"] = cut_text(message, MAX_MESSAGE_LENGTH)
-
-
-# --- shrinking an event that is too big ---------------------------------------------
-
-
-def _size(value: object) -> int:
-    try:
-        return len(_dumps(value))
-    except Exception:
-        return 0
-
-
-def _frames_by_distance(event: Event) -> list[tuple[_Path, dict[str, object]]]:
-    """Frames with ``vars``, farthest from the crash first."""
-    found: list[tuple[_Path, dict[str, object]]] = []
-    for section in ("threads", "exception"):
-        holder = event.get(section)
-        values = holder.get("values") if isinstance(holder, dict) else None
-        if not isinstance(values, list):
-            continue
-        for i, value in enumerate(values):
-            trace = value.get("stacktrace") if isinstance(value, dict) else None
-            frames = trace.get("frames") if isinstance(trace, dict) else None
-            if not isinstance(frames, list):
-                continue
-            for j, frame in enumerate(frames):
-                if isinstance(frame, dict) and "vars" in frame:
-                    found.append(
-                        ((section, "values", str(i), "stacktrace", "frames", str(j)), frame)
-                    )
-    return found
-
-
-class _Shrinker:
-    def __init__(self, event: Event, meta: _MetaTree, size: int) -> None:
-        self.event = event
-        self.meta = meta
-        self.size = size
-
-    def fits(self) -> bool:
-        return self.size <= MAX_EVENT_BYTES
-
-    def _removed(self, path: _Path, piece: object) -> None:
-        # Two bytes for the comma and colon around a removed member, roughly.
-        self.size -= _size(piece) + 2
-        _drop_meta(self.meta, path)
-        _note(self.meta, path, _REMOVED)
-
-    def drop_vars(self) -> None:
-        for path, frame in _frames_by_distance(self.event):
-            if self.fits():
-                return
-            self._removed((*path, "vars"), frame.pop("vars"))
-
-    def drop_breadcrumb_data(self) -> None:
-        crumbs = self.event.get("breadcrumbs")
-        values = crumbs.get("values") if isinstance(crumbs, dict) else crumbs
-        if not isinstance(values, list):
-            return
-        prefix: _Path = ("breadcrumbs", "values") if isinstance(crumbs, dict) else ("breadcrumbs",)
-        for index, crumb in enumerate(values):
-            if self.fits():
-                return
-            if isinstance(crumb, dict) and "data" in crumb:
-                self._removed((*prefix, str(index), "data"), crumb.pop("data"))
-        original = len(values)
-        while values and not self.fits():
-            # Oldest breadcrumbs first, a quarter at a time.
-            drop = max(1, len(values) // 4)
-            for crumb in values[:drop]:
-                self.size -= _size(crumb) + 1
-            del values[:drop]
-        if len(values) < original:
-            # Per-crumb notes would now point at the wrong index.
-            _drop_meta(self.meta, prefix)
-            _note(self.meta, prefix, {"len": original})
-
-    def drop_extra(self) -> None:
-        extra = self.event.get("extra")
-        if not isinstance(extra, dict):
-            return
-        by_size = sorted(extra, key=lambda k: _size(extra[k]), reverse=True)
-        for key in by_size:
-            if self.fits():
-                return
-            self._removed(("extra", key), extra.pop(key))
-
-    def cut_long_strings(self) -> None:
-        found: list[tuple[int, object, object, _Path]] = []
-        _long_strings(self.event, (), found, 0)
-        found.sort(key=lambda entry: entry[0], reverse=True)
-        for length, holder, key, path in found:
-            if self.fits():
-                return
-            text = holder[key]  # type: ignore[index]
-            holder[key] = cut_text(text, LONG_STRING)  # type: ignore[index]
-            self.size -= length - LONG_STRING
-            _note(
-                self.meta,
-                path,
-                {"len": length, "rem": [["!limit", "s", LONG_STRING - 3, LONG_STRING]]},
-            )
-
-
-def _long_strings(
-    node: object, path: _Path, found: list[tuple[int, object, object, _Path]], depth: int
-) -> None:
-    if depth > MAX_NESTING or path[:1] == ("_meta",):
-        return
-    items = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else ()
-    )
-    for key, value in items:
-        if isinstance(value, str):
-            if len(value) > LONG_STRING:
-                found.append((len(value), node, key, (*path, str(key))))
-        elif isinstance(value, (dict, list)):
-            _long_strings(value, (*path, str(key)), found, depth + 1)
-
-
-def _shrink(event: Event, meta: _MetaTree, data: bytes) -> bytes:
-    shrinker = _Shrinker(event, meta, len(data))
-    for step in (
-        shrinker.drop_vars,
-        shrinker.drop_breadcrumb_data,
-        shrinker.drop_extra,
-        shrinker.cut_long_strings,
-    ):
-        step()
-        if shrinker.fits():
-            _set_meta(event, meta)
-            data = _dumps(event)
-            if len(data) <= MAX_EVENT_BYTES:
-                return data
-            shrinker.size = len(data)
-    logger.warning(
-        "event %s is too large even when trimmed; sending a minimal version", event.get("event_id")
-    )
-    return _dumps(minimal_event(event))
-
-
-def _set_meta(event: Event, meta: _MetaTree) -> None:
-    if meta:
-        event["_meta"] = meta
-    else:
-        event.pop("_meta", None)
 
 
 # --- entry points -------------------------------------------------------------------
@@ -382,14 +178,32 @@ def finalize_event(event: Event, options: Options) -> bytes:
     try:
         small = minimal_event(event)
         scrub_event(small, options)
-        return _dumps(_Preparer().value(small, 0)[0])
+        return dumps(_Preparer().value(small, 0)[0])
     except Exception:
         logger.exception("could not encode even a minimal event")
-        return _dumps({"event_id": str(event.get("event_id") or ""), "message": FAILED_PLACEHOLDER})
+        return dumps({"event_id": str(event.get("event_id") or ""), "message": FAILED_PLACEHOLDER})
+
+
+def _own_meta(meta: object) -> MetaTree | None:
+    """A private copy of ``_meta`` the caller set, or None if it is not usable."""
+    if not isinstance(meta, dict):
+        return None
+    try:
+        copy = json.loads(dumps(meta))
+    except Exception:
+        return None
+    return copy if isinstance(copy, dict) else None
 
 
 def _finalize(event: Event, options: Options) -> bytes:
     fill_context_lines(event)
+    if (
+        "modules" not in event
+        and options.default_integrations
+        and not options.integration_disabled("modules")
+    ):
+        # Read once per process (importlib.metadata is slow), here on the worker.
+        event["modules"] = installed_modules()
     try:
         scrub_event(event, options)
     except Exception:
@@ -398,17 +212,25 @@ def _finalize(event: Event, options: Options) -> bytes:
         event = minimal_event(event)
         scrub_event(event, options)
     _cut_messages(event)
-    previous = event.pop("_meta", None)
-    prepared, collected = _Preparer().value(event, 0)
+    body = {k: v for k, v in event.items() if k != "_meta"}
+    prepared, collected = _Preparer().value(body, 0)
     if not isinstance(prepared, dict):
         raise TypeError("the event is not a JSON object")
-    meta: _MetaTree = collected or {}
-    if isinstance(previous, dict):
-        _merge_meta(meta, previous)
-    _set_meta(prepared, meta)
-    data = _dumps(prepared)
+    meta: MetaTree = collected or {}
+    previous = _own_meta(event.get("_meta"))
+    if previous:
+        merge_meta(meta, previous)
+    set_meta(prepared, meta)
+    data = dumps(prepared)
     if len(data) > MAX_EVENT_BYTES:
-        data = _shrink(prepared, meta, data)
+        shrunk = shrink(prepared, meta, data)
+        if shrunk is None:
+            logger.warning(
+                "event %s is too large even when trimmed; sending a minimal version",
+                event.get("event_id"),
+            )
+            shrunk = dumps(minimal_event(prepared))
+        data = shrunk
     return data
 
 

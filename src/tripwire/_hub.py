@@ -10,10 +10,10 @@ server-wide tags set before threads start).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from time import time as _now
 from typing import Any, Callable, overload
 
 from ._client import Client, ErrorArg, exc_info_from
@@ -192,22 +192,15 @@ class Hub(metaclass=_HubMeta):
         self, crumb: Breadcrumb | None = None, hint: Hint | None = None, **kwargs: Any
     ) -> None:
         """Record a breadcrumb on the current scope (a no-op without an active client)."""
-        client = self._client
-        if client is None:
-            client = self.client
-            if client is None:
-                return
-        if client.transport is None:
+        self._record_breadcrumb(kwargs if crumb is None else {**crumb, **kwargs}, hint)
+
+    def _record_breadcrumb(self, fields: Mapping[str, Any], hint: Hint | None) -> None:
+        # Kept flat: it runs for every breadcrumb, often in hot loops.
+        client = self._client or _MAIN._client
+        if client is None or client.transport is None:
             return
-        options = client.options
-        crumb = dict(crumb or (), **kwargs) if crumb is not None else kwargs
-        if "timestamp" not in crumb:
-            crumb["timestamp"] = time.time()
-        if "type" not in crumb:
-            crumb["type"] = "default"
-        if "level" not in crumb:
-            crumb["level"] = "info"
-        hook = options.before_breadcrumb
+        crumb = {"type": "default", "level": "info", "timestamp": _now(), **fields}
+        hook = client.options.before_breadcrumb
         if hook is not None:
             try:
                 result = hook(crumb, hint or {})
@@ -272,12 +265,28 @@ _MAIN = Hub()
 _hub_var.set(_MAIN)
 
 
+_get_hub = _hub_var.get
+
+
 def current_hub() -> Hub:
     """The running thread's or task's hub, forked from the main hub on first use."""
-    hub = _hub_var.get(None)
-    if hub is None:
+    try:
+        return _get_hub()
+    except LookupError:
         hub = Hub(_MAIN)
         _hub_var.set(hub)
+        return hub
+
+
+def active_hub() -> Hub | None:
+    """The current hub if it has an active client, else None: the cheap disabled path."""
+    try:
+        hub = _get_hub()
+    except LookupError:
+        hub = current_hub()
+    client = hub._client or _MAIN._client
+    if client is None or client.transport is None or client._closed:
+        return None
     return hub
 
 

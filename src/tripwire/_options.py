@@ -347,6 +347,13 @@ class Options:
         _check_bool,
     )
 
+    def integration_disabled(self, identifier: str) -> bool:
+        """True when ``disabled_integrations`` names ``identifier`` (by name, class or instance)."""
+        return any(
+            entry == identifier or getattr(entry, "identifier", None) == identifier
+            for entry in self.disabled_integrations
+        )
+
     @property
     def enabled(self) -> bool:
         """True when events can be sent (a DSN or a custom transport is configured)."""

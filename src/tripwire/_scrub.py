@@ -27,7 +27,7 @@ import re
 from typing import Callable, Dict
 
 from ._options import Options
-from ._serialize import Meta, NotedStr, noted_str
+from ._serialize import Meta, NotedDict, NotedList, NotedStr, noted_str
 
 FILTERED = "[Filtered]"
 
@@ -100,6 +100,8 @@ _SKIPPED = frozenset(
 _BAG_KEYS = frozenset(
     {"vars", "data", "extra", "tags", "user", "headers", "env", "cookies", "query_string"}
 )
+#: Nesting scrubbed; the finalizer replaces anything deeper before sending.
+MAX_DEPTH = 100
 _FILTER_META: Meta = {"rem": [["!config", "s"]]}
 
 _Node = Dict[str, object]
@@ -165,36 +167,81 @@ class Scrubber:
 
     def walk(self, node: object, in_bag: bool) -> object:
         """``node`` scrubbed: strings cleaned, sensitive keys filtered when ``in_bag``."""
+        return self._walk(node, in_bag, 0, set())
+
+    def _walk(self, node: object, in_bag: bool, depth: int, active: set[int]) -> object:
+        # Copy-on-write: a container is copied only when something in it changes, so
+        # data shared with the scope (breadcrumbs, extra values) is never altered.
         if isinstance(node, str):
             return self.text(node)
-        if isinstance(node, dict):
-            for key in list(node):
-                value = node[key]
-                if in_bag and isinstance(key, str) and self.is_sensitive(key):
-                    if value is not None and not _is_filtered(value):
-                        node[key] = _filtered()
-                    continue
-                node[key] = self.walk(value, in_bag or key in _BAG_KEYS)
+        if not isinstance(node, (dict, list)) or id(node) in active or depth > MAX_DEPTH:
+            # Cycles and absurd nesting are cut by the finalizer; nothing to scrub here.
             return node
-        if isinstance(node, list):
-            for index, item in enumerate(node):
-                if (
-                    in_bag
-                    and isinstance(item, (list, tuple))
-                    and len(item) == 2
-                    and isinstance(item[0], str)
-                ):
-                    # [name, value] pairs: headers, tags and query strings in list form.
-                    value = item[1]
-                    if self.is_sensitive(item[0]) and value is not None:
-                        value = value if _is_filtered(value) else _filtered()
-                    else:
-                        value = self.walk(value, in_bag)
-                    node[index] = [item[0], value]
+        active.add(id(node))
+        try:
+            if isinstance(node, dict):
+                return self._dict(node, in_bag, depth, active)
+            return self._list(node, in_bag, depth, active)
+        finally:
+            active.discard(id(node))
+
+    def _dict(
+        self, node: dict[object, object], in_bag: bool, depth: int, active: set[int]
+    ) -> object:
+        changed: dict[object, object] = {}
+        for key, value in node.items():
+            if in_bag and isinstance(key, str) and self.is_sensitive(key):
+                if value is not None and not _is_filtered(value):
+                    changed[key] = _filtered()
+                continue
+            new = self._walk(value, in_bag or key in _BAG_KEYS, depth + 1, active)
+            if new is not value:
+                changed[key] = new
+        if not changed:
+            return node
+        copy = _copy(node)
+        copy.update(changed)  # type: ignore[attr-defined]
+        return copy
+
+    def _list(self, node: list[object], in_bag: bool, depth: int, active: set[int]) -> object:
+        changed: dict[int, object] = {}
+        for index, item in enumerate(node):
+            if in_bag and _is_pair(item):
+                # [name, value] pairs: headers, tags and query strings in list form.
+                name: str = item[0]  # type: ignore[index]
+                value: object = item[1]  # type: ignore[index]
+                if self.is_sensitive(name):
+                    new = value if value is None or _is_filtered(value) else _filtered()
                 else:
-                    node[index] = self.walk(item, in_bag)
+                    new = self._walk(value, in_bag, depth + 1, active)
+                if new is not value:
+                    changed[index] = [name, new]
+            else:
+                new = self._walk(item, in_bag, depth + 1, active)
+                if new is not item:
+                    changed[index] = new
+        if not changed:
             return node
-        return node
+        copy = _copy(node)
+        for index, new in changed.items():
+            copy[index] = new  # type: ignore[index]
+        return copy
+
+
+def _copy(node: object) -> object:
+    """A shallow copy that keeps a Noted container's type and note."""
+    if isinstance(node, dict):
+        copy: object = NotedDict(node) if isinstance(node, NotedDict) else dict(node)
+    else:
+        copy = NotedList(node) if isinstance(node, NotedList) else list(node)  # type: ignore[call-overload]
+    meta = getattr(node, "meta", None)
+    if meta is not None:
+        copy.meta = dict(meta)  # type: ignore[attr-defined]
+    return copy
+
+
+def _is_pair(item: object) -> bool:
+    return isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)
 
 
 def _is_filtered(value: object) -> bool:
@@ -235,13 +282,23 @@ def _without_headers(headers: object, drop: Callable[[str], bool]) -> object:
     return headers
 
 
+def _own(holder: _Node, key: str) -> _Node | None:
+    """``holder[key]`` replaced by a shallow copy the event owns, or None if not a dict."""
+    value = holder.get(key)
+    if not isinstance(value, dict):
+        return None
+    copy = dict(value)
+    holder[key] = copy
+    return copy
+
+
 def _remove_pii(event: _Node, scrubber: Scrubber) -> None:
-    request = event.get("request")
-    if isinstance(request, dict):
+    request = _own(event, "request")
+    if request is not None:
         request.pop("cookies", None)
         request.pop("data", None)
-        env = request.get("env")
-        if isinstance(env, dict):
+        env = _own(request, "env")
+        if env is not None:
             for key in [k for k in env if _norm(k) in ("remote_addr", "http_x_forwarded_for")]:
                 del env[key]
         if "headers" in request:
@@ -250,8 +307,8 @@ def _remove_pii(event: _Node, scrubber: Scrubber) -> None:
             )
             _filter_credential_headers(request, scrubber)
     user = event.get("user")
-    if isinstance(user, dict):
-        user.pop("ip_address", None)
+    if isinstance(user, dict) and "ip_address" in user:
+        event["user"] = {k: v for k, v in user.items() if k != "ip_address"}
 
 
 def _filter_credential_headers(request: _Node, scrubber: Scrubber) -> None:
@@ -294,19 +351,17 @@ def scrub_event(event: _Node, options: Options) -> None:
         _remove_pii(event, scrubber)
     if not options.scrub_data:
         return
-    request = event.get("request")
-    if isinstance(request, dict):
+    request = _own(event, "request")
+    if request is not None:
         _scrub_query_string(request, scrubber)
+        for name in list(request):
+            request[name] = scrubber.walk(request[name], name in _BAG_KEYS)
+    contexts = _own(event, "contexts")
+    if contexts is not None:
+        # Context names are structural; their contents are data bags.
+        for name in list(contexts):
+            contexts[name] = scrubber.walk(contexts[name], True)
     for key in list(event):
-        if key in _SKIPPED:
+        if key in _SKIPPED or key in ("request", "contexts"):
             continue
-        value = event[key]
-        if key == "contexts" and isinstance(value, dict):
-            # Context names are structural; their contents are data bags.
-            for name in list(value):
-                value[name] = scrubber.walk(value[name], True)
-        elif key == "request" and isinstance(value, dict):
-            for name in list(value):
-                value[name] = scrubber.walk(value[name], name in _BAG_KEYS)
-        else:
-            event[key] = scrubber.walk(value, key in _BAG_KEYS)
+        event[key] = scrubber.walk(event[key], key in _BAG_KEYS)

@@ -298,14 +298,15 @@ class Snapshotter:
                 or (cls is int and _INT_MIN <= raw <= _INT_MAX)  # type: ignore[operator]
             ):
                 item = self._walk(raw, depth - 1)
-            out[key if type(key) is str else self._key(key)] = item
+            out[key if type(key) is str else self.key(key)] = item
         if type(out) is NotedDict:
             out.meta = dict(meta) if meta else {}
             if count > self.breadth:
                 out.meta["len"] = count
         return out
 
-    def _key(self, key: object) -> str:
+    def key(self, key: object) -> str:
+        """A dict key as a JSON object key: strings as they are, anything else its repr."""
         if isinstance(key, str):
             return str.__str__(key)
         if key is None or isinstance(key, (bool, int, float)):

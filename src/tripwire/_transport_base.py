@@ -14,9 +14,7 @@ each envelope to a function; ``_transport.HttpTransport`` speaks HTTP.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Callable, Optional, Union
 
@@ -32,7 +30,6 @@ from ._envelope import (
     event_item,
 )
 from ._log import logger
-from ._minimal_event import minimal_payload
 from ._options import Options
 from ._outcomes import Outcomes, client_report
 from ._protocol import Attachment, Event, PreparedBody, UploadJob
@@ -41,6 +38,7 @@ from ._transport_results import (
     OUTCOME_OF_REASON,
     Delivery,
     FlushResult,
+    Ledger,
     SendResult,
     reason_of,
 )
@@ -52,9 +50,6 @@ yet, so its real size is unknown on the caller's thread)."""
 
 CLIENT_REPORT_INTERVAL = 30.0
 """Seconds between client reports while items are being dropped."""
-
-MAX_NOTICES = 1000
-"""Drops seen on callers' threads kept for the ``after_send`` hook."""
 
 # Rate-limit categories of envelope item types that are not named alike.
 _ITEM_CATEGORIES = {"event": "error", "client_report": "internal"}
@@ -96,16 +91,11 @@ class Transport:
             idle=self._on_idle,
         )
         self._reports = self._reports_enabled()
-        self._init_counters()
+        self._ledger = Ledger()
+        self._ledger.hook = self.options.after_send
+        self._last_report = time.monotonic()
         on_fork(self)
         on_exit(self)
-
-    def _init_counters(self) -> None:
-        self._stats_lock = threading.Lock()
-        self._sent = 0
-        self._dropped: dict[str, int] = {}
-        self._notices: deque[SendResult] = deque(maxlen=MAX_NOTICES)
-        self._last_report = time.monotonic()
 
     def bind(self, options: Options) -> None:
         """Adopt the client's options when this transport was built without any."""
@@ -114,8 +104,8 @@ class Transport:
         self._bound = True
         self.options = options
         self._reports = self._reports_enabled()
-        self._worker._max_items = options.max_queue_size
-        self._worker._max_bytes = options.max_queue_bytes
+        self._ledger.hook = options.after_send
+        self._worker.resize(options.max_queue_size, options.max_queue_bytes)
 
     # --- called on the application's threads ---
 
@@ -171,27 +161,27 @@ class Transport:
 
     def record_lost(self, reason: str, category: str, quantity: int = 1) -> None:
         """Count ``quantity`` items of ``category`` the client dropped for ``reason``."""
-        self._count_dropped(reason, quantity if category != "attachment" else 0)
+        self._ledger.count_dropped(reason, quantity if category != "attachment" else 0)
         self._record_outcome(reason, category, quantity)
 
     def flush(self, timeout: float | None = None) -> FlushResult:
         """Wait until everything queued before the call has been sent or dropped."""
-        if self._notices:
+        if self._ledger.has_notices:
             # Drops seen on callers' threads reach after_send before flush returns.
             self._worker.submit(("notices", None, None), force=True)
         pending = self._worker.flush(self._clamp(timeout))
-        return self._take_result(pending)
+        return self._ledger.take(pending)
 
     def close(self, timeout: float | None = None) -> FlushResult:
         """Flush, send a last client report, stop the worker; later captures are no-ops."""
         timeout = self._clamp(timeout)
         if not self._worker.closed and self._outcomes and self._reports:
             self._worker.submit(("report", None, None), force=True)
-        if self._notices:
+        if self._ledger.has_notices:
             self._worker.submit(("notices", None, None), force=True)
         pending = self._worker.close(timeout)
         self._close_connections()
-        return self._take_result(pending)
+        return self._ledger.take(pending)
 
     # --- extension points ---
 
@@ -251,7 +241,7 @@ class Transport:
             self._deliver_upload(job[1], deadline)
         elif job[0] == "report":
             self._send_report(deadline, force=True)
-        self._run_notices()
+        self._ledger.run_notices()
 
     def _deliver_event(
         self, event: Event, attachments: tuple[Attachment, ...], deadline: float | None
@@ -276,7 +266,8 @@ class Transport:
             )
             for item in items:
                 self._record_outcome("send_error", "attachment", len(item.payload))
-            payload = minimal_payload(event)
+            # Through finalize again, so the minimal version is scrubbed too.
+            payload = _finalize.finalize_event(_finalize.minimal_event(event), self.options)
             delivery = self._send_event(event, payload, [], deadline)
             items = []
         self._resolve(delivery, category, event.get("event_id"), items)
@@ -310,11 +301,11 @@ class Transport:
             self._sent_one(job.event_id, delivery)
         else:
             reason = reason_of(delivery)
-            self._count_dropped(reason, 1)
+            self._ledger.count_dropped(reason, 1)
             if reason != "ratelimit_backoff":
                 for category in job.categories:
                     self._record_outcome(reason, category, 1)
-            self._notify(SendResult(job.event_id, None, delivery.outcome, delivery.status))
+            self._ledger.notify(SendResult(job.event_id, None, delivery.outcome, delivery.status))
 
     def _attachment_items(self, attachments: tuple[Attachment, ...], now: float) -> list[Item]:
         items: list[Item] = []
@@ -351,23 +342,22 @@ class Transport:
             self._sent_one(event_id, delivery)
             return
         reason = reason_of(delivery)
-        self._count_dropped(reason, 1)
+        self._ledger.count_dropped(reason, 1)
         # The server counts what it refused with 429 itself.
         if reason != "ratelimit_backoff":
             self._record_outcome(reason, category, 1)
             for item in items:
                 self._record_outcome(reason, "attachment", len(item.payload))
-        self._notify(SendResult(event_id, None, delivery.outcome, delivery.status))
+        self._ledger.notify(SendResult(event_id, None, delivery.outcome, delivery.status))
 
     def _sent_one(self, event_id: str | None, delivery: Delivery) -> None:
-        with self._stats_lock:
-            self._sent += 1
+        self._ledger.count_sent()
         if delivery.server_event_id:
             self.last_server_event_id = delivery.server_event_id
-        self._notify(SendResult(event_id, delivery.server_event_id, "sent", delivery.status))
+        self._ledger.notify(SendResult(event_id, delivery.server_event_id, "sent", delivery.status))
 
     def _on_idle(self, deadline: float | None) -> float | None:
-        self._run_notices()
+        self._ledger.run_notices()
         if not self._outcomes or not self._reports:
             return None
         wait = self._last_report + CLIENT_REPORT_INTERVAL - time.monotonic()
@@ -408,20 +398,20 @@ class Transport:
         *,
         notify_now: bool = False,
     ) -> None:
-        self._count_dropped(reason, 1)
+        self._ledger.count_dropped(reason, 1)
         self._record_outcome(reason, category, 1)
         for attachment in attachments:
             self._record_outcome(reason, "attachment", _attachment_size(attachment))
         self._lost_notice(reason, event.get("event_id"), notify_now)
 
     def _lost_upload(self, reason: str, job: UploadJob, *, notify_now: bool = False) -> None:
-        self._count_dropped(reason, 1)
+        self._ledger.count_dropped(reason, 1)
         for category in job.categories:
             self._record_outcome(reason, category, 1)
         self._lost_notice(reason, job.event_id, notify_now)
 
     def _lost(self, reason: str, category: str, *, event_id: str | None) -> None:
-        self._count_dropped(reason, 1)
+        self._ledger.count_dropped(reason, 1)
         self._record_outcome(reason, category, 1)
         self._lost_notice(reason, event_id, False)
 
@@ -430,10 +420,10 @@ class Transport:
             return
         result = SendResult(event_id, None, OUTCOME_OF_REASON.get(reason, "send_error"))
         if now:
-            self._notify(result)
+            self._ledger.notify(result)
         else:
             # Callers' threads never run the hook: the worker picks the notice up.
-            self._notices.append(result)
+            self._ledger.leave(result)
             self._worker.wake()
 
     def _record_outcome(self, reason: str, category: str, quantity: int) -> None:
@@ -443,36 +433,6 @@ class Transport:
         self._outcomes.record(reason, category, quantity)
         if was_empty:
             self._worker.wake()
-
-    def _count_dropped(self, reason: str, quantity: int) -> None:
-        if quantity <= 0:
-            return
-        with self._stats_lock:
-            self._dropped[reason] = self._dropped.get(reason, 0) + quantity
-
-    def _take_result(self, pending: int) -> FlushResult:
-        with self._stats_lock:
-            sent, dropped = self._sent, self._dropped
-            self._sent, self._dropped = 0, {}
-        return FlushResult(sent=sent, dropped=dropped, pending=pending)
-
-    def _notify(self, result: SendResult) -> None:
-        hook = self.options.after_send
-        if hook is None:
-            return
-        try:
-            hook(result)
-        except Exception:
-            logger.exception("after_send raised; ignored")
-
-    def _run_notices(self) -> None:
-        notices = self._notices
-        while notices:
-            try:
-                result = notices.popleft()
-            except IndexError:
-                return
-            self._notify(result)
 
     # --- exit and fork ---
 
@@ -508,7 +468,8 @@ class Transport:
     def reset_after_fork(self) -> None:
         """In a forked child: none of the parent's counts, notices or connections."""
         self._outcomes.reset_after_fork()
-        self._init_counters()
+        self._ledger.reset()
+        self._last_report = time.monotonic()
         self._exit_deadline = None
 
 

@@ -124,6 +124,11 @@ class Worker(Generic[T]):
         self.deadline: float | None = None
         """A monotonic deadline every item must meet (set at shutdown), or None."""
 
+    def resize(self, max_items: int, max_bytes: int) -> None:
+        """Change the queue's bounds (items already queued stay)."""
+        with self._lock:
+            self._max_items, self._max_bytes = max_items, max_bytes
+
     # --- the caller's side ---
 
     def submit(self, item: T, size: int = 0, *, force: bool = False) -> bool:
@@ -148,7 +153,9 @@ class Worker(Generic[T]):
         return True
 
     def wake(self) -> None:
-        """Make the thread look at its work (and its idle hook) now."""
+        """Make the thread look at its work (and its idle hook) now, starting it if need be."""
+        if self._thread is None and not self._closed:
+            self._start()
         self._wake.set()
 
     def __len__(self) -> int:
