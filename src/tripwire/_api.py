@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from typing import Any, Callable, overload
+from typing import TYPE_CHECKING, Any, Callable, overload
 
 from . import _hub, _task_scopes
 from ._client import Client, ErrorArg
@@ -21,7 +21,11 @@ from ._options import build_options
 from ._protocol import Breadcrumb, Event, Hint
 from ._scope import Scope
 from ._transport import FlushResult
+from .errors import MinidumpError
 from .integrations import setup_integrations
+
+if TYPE_CHECKING:
+    from ._minidump import DumpInput
 
 _inactive_client: Client | None = None
 
@@ -107,6 +111,35 @@ def capture_message(
         return None if hub is None else hub.capture_message(message, level, scope, **scope_kwargs)
     except Exception:
         logger.exception("internal error in tripwire.capture_message")
+        return None
+
+
+def capture_minidump(
+    dump: DumpInput,
+    *,
+    event: Event | None = None,
+    fields: Mapping[str, str] | None = None,
+    filename: str | None = None,
+) -> str | None:
+    """Upload a minidump (a path, bytes or a binary file) with the current scope's context.
+
+    The dump goes to the DSN's ``/minidump/`` endpoint as a gzip-compressed multipart
+    upload through the background transport (or, with ``minidump_as_envelope=True``, as an
+    ``event.minidump`` attachment). ``event`` adds or overrides event attributes; each item
+    of ``fields`` becomes a form field, shown by Sentry as extra data. Returns the event id,
+    or None when nothing will be sent; a dump refused before sending (no ``MDMP``
+    signature, too large, unreadable) is logged on the ``tripwire`` logger.
+    """
+    try:
+        hub = active_hub()
+        if hub is None:
+            return None
+        return hub.capture_minidump(dump, event=event, fields=fields, filename=filename)
+    except MinidumpError as exc:
+        logger.error("minidump not sent: %s", exc)
+        return None
+    except Exception:
+        logger.exception("internal error in tripwire.capture_minidump")
         return None
 
 

@@ -10,26 +10,31 @@ unless ``before_send`` must see it first.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import random
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Optional, Tuple, Type, Union
-
-from typing_extensions import TypeAlias
+from typing import TYPE_CHECKING, Any, Optional, Tuple, Type, Union
 
 from . import _environment, _stacktrace
 from ._log import logger
 from ._options import Options, build_options
-from ._protocol import Event, Hint
+from ._protocol import Event, Hint, PreparedBody, UploadJob
 from ._scope import Scope
-from ._scrub import scrub_event
 from ._serialize import ReprBudget, snapshot
 from ._transport import FlushResult, Transport, make_transport
+from ._typing import TypeAlias
+
+if TYPE_CHECKING:
+    from ._minidump import DumpInput, DumpSource
+
+# Modules needed only by minidumps, before_send or the worker (_minidump,
+# _multipart, _finalize, _scrub) are imported where they are first used: that
+# keeps `import tripwire` + `init()` cheap for the many processes that never
+# need them.
 
 ExcInfo: TypeAlias = Tuple[Type[BaseException], BaseException, Optional[TracebackType]]
 ErrorArg: TypeAlias = Union[BaseException, ExcInfo, Tuple[None, None, None], None]
@@ -49,6 +54,20 @@ def exc_info_from(error: ErrorArg) -> ExcInfo | None:
     if isinstance(error, tuple) and len(error) == 3 and isinstance(error[1], BaseException):
         return (type(error[1]), error[1], error[2])
     return None
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID as 32 lowercase hex digits, without importing uuid."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
+
+
+def _sampled(rate: float) -> bool:
+    import random  # only clients with sample_rate < 1 need it
+
+    return random.random() < rate
 
 
 class Client:
@@ -129,11 +148,11 @@ class Client:
             error = exc_info[1]
             if self._is_ignored(error) or (self._dedupe and getattr(error, _CAPTURED_MARK, False)):
                 return None
-        if options.sample_rate < 1.0 and random.random() >= options.sample_rate:
+        if options.sample_rate < 1.0 and not _sampled(options.sample_rate):
             transport.record_lost("sample_rate", category)
             return None
 
-        event_id: str = event.get("event_id") or uuid.uuid4().hex
+        event_id: str = event.get("event_id") or new_event_id()
         event["event_id"] = event_id
         event.setdefault("timestamp", time.time())
         if exc_info is not None:
@@ -141,6 +160,15 @@ class Client:
         elif options.attach_stacktrace and "threads" not in event and "exception" not in event:
             event["threads"] = {"values": [self._current_thread(hint)]}
 
+        prepared = self._prepare(event, hint, scope, category, transport)
+        if prepared is None or not transport.capture_event(prepared, hint.get("attachments", ())):
+            return None
+        return event_id
+
+    def _prepare(
+        self, event: Event, hint: Hint, scope: Scope | None, category: str, transport: Transport
+    ) -> Event | None:
+        """Process-wide attributes, scope data, extra snapshot, then before_send."""
         for key, value in self._static_attributes().items():
             if key == "contexts":
                 contexts = event.setdefault("contexts", {})
@@ -162,16 +190,85 @@ class Client:
             # hold what they held at the capture.
             event["extra"] = self._snapshot_extra(extra)
 
-        if options.before_send is not None:
+        if self.options.before_send is not None:
             checked = self._run_before_send(event, hint)
             if checked is None:
                 transport.record_lost("before_send", category)
                 return None
             event = checked
+        return event
 
-        if not transport.capture_event(event, hint.get("attachments", ())):
+    def capture_minidump(
+        self,
+        dump: DumpInput,
+        *,
+        event: Event | None = None,
+        fields: Mapping[str, str] | None = None,
+        filename: str | None = None,
+        scope: Scope | None = None,
+    ) -> str | None:
+        """Upload a minidump with the scope's context; returns the event id or None.
+
+        Raises :class:`~tripwire.MinidumpError` when the dump is refused before
+        anything is sent (signature, size); the module-level function logs it.
+        """
+        transport = self.transport
+        if transport is None or self._closed:
             return None
-        return event_id
+
+        from ._minidump import build_minidump_event, minidump_attachment, open_dump
+
+        options = self.options
+        source = open_dump(dump)
+        queued = False
+        try:
+            if options.sample_rate < 1.0 and not _sampled(options.sample_rate):
+                transport.record_lost("sample_rate", "error")
+                return None
+            hint: Hint = {}
+            base = self._prepare({"timestamp": time.time()}, hint, scope, "error", transport)
+            if base is None:
+                return None
+            base.pop("platform", None)  # the dump's code is native, not Python
+            dump_event = build_minidump_event(base, event, fields)
+            event_id: str = dump_event["event_id"]
+            if options.minidump_as_envelope:
+                attachments = [minidump_attachment(source, filename), *hint.get("attachments", ())]
+                return event_id if transport.capture_event(dump_event, attachments) else None
+            job = UploadJob(
+                event_id=event_id,
+                build=functools.partial(
+                    self._build_upload, source, dump_event, dict(fields or {}), filename
+                ),
+                estimated_bytes=source.size,
+            )
+            queued = transport.submit_upload(job)
+            return event_id if queued else None
+        finally:
+            if not queued:
+                source.close()
+
+    def _build_upload(
+        self, source: DumpSource, event: Event, fields: dict[str, str], filename: str | None
+    ) -> PreparedBody:
+        # Runs on the worker: the body is written (compressed) to a temporary file.
+
+        from ._finalize import finalize_event
+        from ._multipart import build_multipart_upload
+
+        options = self.options
+        try:
+            return build_multipart_upload(
+                source,
+                event,
+                encode_event=functools.partial(finalize_event, options=options),
+                fields=fields,
+                filename=filename,
+                bracket_fields=options.minidump_bracket_fields,
+                compression_level=options.compression_level,
+            )
+        finally:
+            source.close()
 
     def _add_exception(self, event: Event, exc_info: ExcInfo, hint: Hint) -> None:
         error = exc_info[1]
@@ -237,6 +334,8 @@ class Client:
 
     def _run_before_send(self, event: Event, hint: Hint) -> Event | None:
         # before_send sees the event as the server will: with context lines and scrubbed.
+        from ._scrub import scrub_event
+
         _stacktrace.fill_context_lines(event)
         scrub_event(event, self.options)
         hook: Any = self.options.before_send

@@ -2,26 +2,26 @@
 
 :meth:`HttpClient.post` never raises: every outcome, a response or a failure
 to get one, comes back as an :class:`HttpResult` for the transport to branch on.
-Only this module imports urllib3, certifi and the compressors.
+Only this module imports urllib3, certifi and the compressors, and only when
+the first request is made: together they cost more to import than the rest of
+tripwire, and many processes that call ``init()`` never send anything.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Union
+from typing import IO, TYPE_CHECKING, Union
 from urllib.parse import unquote, urlsplit
-
-import certifi
-import urllib3
-from urllib3.util import Timeout, make_headers
 
 from ._log import logger
 from ._options import Options
 from ._proxy import choose_proxy
+
+if TYPE_CHECKING:
+    import urllib3
 
 MAX_RESPONSE_BODY = 64 * 1024
 """Bytes of a response body kept: enough for ids and error details."""
@@ -69,6 +69,8 @@ def compress(data: bytes, algorithm: str, level: int) -> tuple[bytes, str | None
             # brotli's quality runs 0-11; map our 1-9 onto it.
             quality = min(11, round(level * 11 / 9))
             return bytes(brotli.compress(data, quality=quality)), "br"
+    import gzip  # lazily: see the module docstring
+
     # mtime=0 keeps the output reproducible (and tests byte-exact).
     return gzip.compress(data, compresslevel=level, mtime=0), "gzip"
 
@@ -87,6 +89,9 @@ class HttpClient:
         self._lock = threading.Lock()
 
     def _make_pool(self, url: str) -> urllib3.PoolManager:
+        import certifi  # lazily: see the module docstring
+        import urllib3
+
         opts = self._options
         kwargs: dict[str, object] = {
             "num_pools": 2,
@@ -124,7 +129,7 @@ class HttpClient:
             credentials = unquote(proxy_parts.username)
             if proxy_parts.password:
                 credentials += ":" + unquote(proxy_parts.password)
-            headers = make_headers(proxy_basic_auth=credentials)
+            headers = urllib3.util.make_headers(proxy_basic_auth=credentials)
         return urllib3.ProxyManager(proxy, proxy_headers=headers, **kwargs)  # type: ignore[arg-type]
 
     def post(
@@ -137,6 +142,8 @@ class HttpClient:
     ) -> HttpResult:
         """POST ``body`` to ``url``; ``time_left`` caps both timeouts (shutdown)."""
         try:
+            import urllib3  # lazily: see the module docstring
+
             with self._lock:
                 pool = self._pool
                 if pool is None:
@@ -145,7 +152,7 @@ class HttpClient:
             if time_left is not None:
                 time_left = max(time_left, 0.001)
                 connect, read = min(connect, time_left), min(read, time_left)
-            timeout = Timeout(connect=connect, read=read, total=time_left)
+            timeout = urllib3.util.Timeout(connect=connect, read=read, total=time_left)
             response = pool.request(
                 "POST",
                 url,

@@ -14,13 +14,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from time import time as _now
-from typing import Any, Callable, overload
+from typing import TYPE_CHECKING, Any, Callable, overload
 
 from ._client import Client, ErrorArg, exc_info_from
 from ._log import logger
 from ._protocol import Breadcrumb, Event, Hint
 from ._scope import Scope
 from ._transport import FlushResult
+
+if TYPE_CHECKING:
+    from ._minidump import DumpInput
 
 
 class _HubMeta(type):
@@ -212,9 +215,36 @@ class Hub(metaclass=_HubMeta):
             crumb = result
         self._scope._breadcrumbs.append(crumb)
 
+    def capture_minidump(
+        self,
+        dump: DumpInput,
+        *,
+        event: Event | None = None,
+        fields: Mapping[str, str] | None = None,
+        filename: str | None = None,
+    ) -> str | None:
+        """Upload a minidump with this hub's scope; raises MinidumpError for a bad dump."""
+        client = self.client
+        if client is None or client.transport is None:
+            return None
+        event_id = client.capture_minidump(
+            dump, event=event, fields=fields, filename=filename, scope=self._scope
+        )
+        if event_id is not None:
+            self._last_event_id = event_id
+        return event_id
+
     def last_event_id(self) -> str | None:
-        """The id of the last event this hub sent."""
-        return self._last_event_id
+        """The id of the last event this hub sent.
+
+        When the server assigned its own id (Bugsink does for minidumps), that id,
+        once the upload has been answered (after a ``flush()``).
+        """
+        event_id = self._last_event_id
+        client = self.client
+        if event_id is not None and client is not None and client.transport is not None:
+            return client.transport.server_event_id(event_id) or event_id
+        return event_id
 
     def flush(self, timeout: float | None = None) -> FlushResult | None:
         """Wait for queued events to be sent; returns what was sent, dropped and pending."""

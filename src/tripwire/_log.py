@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Callable, TypeVar
 
-from typing_extensions import ParamSpec
+from ._typing import ParamSpec
 
 logger = logging.getLogger("tripwire")
 # Silent by default: a library must not print unless asked to.

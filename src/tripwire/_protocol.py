@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Dict, Optional, Union
+from typing import IO, Any, Callable, Dict, Literal, Optional, Union
 
-from typing_extensions import Literal, TypeAlias
+from ._typing import TypeAlias
 
 Event: TypeAlias = Dict[str, Any]
 """An event payload being built; JSON-safe once the client hands it on."""

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from typing import Callable, Dict, Iterable, List, Optional
 
-from typing_extensions import TypeAlias
+from ._typing import TypeAlias
 
 Meta: TypeAlias = Dict[str, object]
 """The Relay metadata of one node: ``len``, ``rem`` (remarks)."""

@@ -19,10 +19,9 @@ from itertools import islice
 from types import CodeType, FrameType, TracebackType
 from typing import Dict, List, Optional, Tuple
 
-from typing_extensions import TypeAlias
-
 from ._options import Options
 from ._serialize import ReprBudget, Snapshotter, cut_text
+from ._typing import TypeAlias
 
 Frame: TypeAlias = Dict[str, object]
 

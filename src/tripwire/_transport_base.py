@@ -15,12 +15,10 @@ each envelope to a function; ``_transport.HttpTransport`` speaks HTTP.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Callable, Optional, Union
+from typing import Callable, Literal, Optional, Union
 
-from typing_extensions import Literal
-
-from . import _finalize
 from ._envelope import (
     Envelope,
     Item,
@@ -47,6 +45,9 @@ from ._worker import Worker, on_exit, on_fork
 EVENT_SIZE_ESTIMATE = 4096
 """Bytes an event is assumed to hold in memory while queued (it is not encoded
 yet, so its real size is unknown on the caller's thread)."""
+
+MAX_SERVER_IDS = 256
+"""Server-assigned event ids remembered for ``last_event_id()``."""
 
 CLIENT_REPORT_INTERVAL = 30.0
 """Seconds between client reports while items are being dropped."""
@@ -83,6 +84,8 @@ class Transport:
         self._outcomes = Outcomes()
         self.last_server_event_id: str | None = None
         """The id the server answered with for the last event or upload sent."""
+        # Servers may assign their own id (Bugsink does for minidumps): ours → theirs.
+        self._server_ids: OrderedDict[str, str] = OrderedDict()
         self._exit_deadline: float | None = None
         self._worker: Worker[_Job] = Worker(
             self._process,
@@ -96,6 +99,10 @@ class Transport:
         self._last_report = time.monotonic()
         on_fork(self)
         on_exit(self)
+
+    def server_event_id(self, event_id: str) -> str | None:
+        """The id the server assigned to ``event_id``, when it answered with another one."""
+        return self._server_ids.get(event_id)
 
     def bind(self, options: Options) -> None:
         """Adopt the client's options when this transport was built without any."""
@@ -252,6 +259,8 @@ class Transport:
             self._lost_event("ratelimit_backoff", category, event, attachments, notify_now=True)
             return
         try:
+            from . import _finalize  # lazily: first needed on the worker, not at init()
+
             payload = _finalize.finalize_event(event, self.options)
         except Exception:
             logger.exception("could not encode event %s", event.get("event_id"))
@@ -267,6 +276,8 @@ class Transport:
             for item in items:
                 self._record_outcome("send_error", "attachment", len(item.payload))
             # Through finalize again, so the minimal version is scrubbed too.
+            from . import _finalize  # lazily: first needed on the worker, not at init()
+
             payload = _finalize.finalize_event(_finalize.minimal_event(event), self.options)
             delivery = self._send_event(event, payload, [], deadline)
             items = []
@@ -354,6 +365,10 @@ class Transport:
         self._ledger.count_sent()
         if delivery.server_event_id:
             self.last_server_event_id = delivery.server_event_id
+            if event_id and delivery.server_event_id != event_id:
+                self._server_ids[event_id] = delivery.server_event_id
+                if len(self._server_ids) > MAX_SERVER_IDS:
+                    self._server_ids.popitem(last=False)
         self._ledger.notify(SendResult(event_id, delivery.server_event_id, "sent", delivery.status))
 
     def _on_idle(self, deadline: float | None) -> float | None:

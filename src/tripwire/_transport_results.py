@@ -6,9 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Optional
-
-from typing_extensions import Literal
+from typing import Callable, Literal, Optional
 
 from ._log import logger
 

@@ -17,9 +17,8 @@ from werkzeug.wrappers import Request
 
 from tripwire._protocol import PreparedBody
 
-FIXTURES = Path("/work/shared/fixtures/minidumps")
-if not FIXTURES.is_dir():  # CI runs in a fresh clone with shared/ beside it
-    FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "minidumps"
+# The repository's checkout sits beside shared/ (in development and in CI).
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "minidumps"
 
 
 @dataclass

@@ -29,7 +29,27 @@ class Integration:
 
 def default_integrations() -> list[Integration]:
     """The integrations ``init()`` enables unless ``default_integrations=False``."""
-    return []
+    # Imported here, not at the top, for start-up cost only: ``import tripwire``
+    # must not load every integration module (there is no import cycle to dodge).
+    from .argv import ArgvIntegration
+    from .atexit import AtexitIntegration
+    from .dedupe import DedupeIntegration
+    from .excepthook import ExcepthookIntegration
+    from .logging import LoggingIntegration
+    from .modules import ModulesIntegration
+    from .stdlib import StdlibIntegration
+    from .threading import ThreadingIntegration
+
+    return [
+        ArgvIntegration(),
+        AtexitIntegration(),
+        DedupeIntegration(),
+        ExcepthookIntegration(),
+        LoggingIntegration(),
+        ModulesIntegration(),
+        StdlibIntegration(),
+        ThreadingIntegration(),
+    ]
 
 
 def _matches(integration: Integration, disabled: tuple[object, ...]) -> bool:

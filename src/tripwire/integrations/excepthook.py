@@ -63,9 +63,7 @@ def _make_hook(previous: _ExceptHook) -> _ExceptHook:
     return tripwire_excepthook
 
 
-def _capture(
-    exc_type: type[BaseException], value: BaseException, tb: TracebackType | None
-) -> bool:
+def _capture(exc_type: type[BaseException], value: BaseException, tb: TracebackType | None) -> bool:
     # Ctrl-C is how a user stops a program, not a crash; SystemExit never gets here.
     if isinstance(value, KeyboardInterrupt):
         return False

@@ -43,11 +43,9 @@ DEFAULT_EVENT_LEVEL = logging.ERROR
 _PATCHED_MARK = "__tripwire_logging__"
 
 # What every LogRecord has; anything else on a record came from ``extra=``.
-_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message",
-    "asctime",
-    "taskName",
-}
+_BASE_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+_STANDARD_ATTRS = _BASE_ATTRS | {"message", "asctime", "taskName"}
+_BASE_COUNT = len(_BASE_ATTRS)
 
 _ignored: set[str] = set()
 _ignored_patterns: list[str] = []
@@ -123,7 +121,7 @@ _threshold: int = sys.maxsize
 
 
 def _wrap(original: Callable[[logging.Logger, logging.LogRecord], None]) -> Any:
-    def callHandlers(self: logging.Logger, record: logging.LogRecord) -> None:  # noqa: N802
+    def callHandlers(self: logging.Logger, record: logging.LogRecord) -> None:
         try:
             original(self, record)
         finally:
@@ -177,8 +175,12 @@ def level_name(levelno: int) -> str:
 
 
 def _extra(record: logging.LogRecord) -> dict[str, object]:
-    keys = record.__dict__.keys() - _STANDARD_ATTRS
-    return {k: record.__dict__[k] for k in keys if not k.startswith("_")} if keys else {}
+    attrs = record.__dict__
+    # Most records have no extra= fields: counting is cheaper than a set difference.
+    # A formatter may have added ``message`` and ``asctime``.
+    if len(attrs) <= _BASE_COUNT + ("message" in attrs) + ("asctime" in attrs):
+        return {}
+    return {k: v for k, v in attrs.items() if k not in _STANDARD_ATTRS and k[:1] != "_"}
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -239,7 +241,7 @@ def _calling_thread(client: Client, record: logging.LogRecord) -> dict[str, obje
     frame = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if not (module == "logging" or module.startswith("tripwire")):
+        if not (module in ("logging", "tripwire") or module.startswith("tripwire.")):
             break
         skip += 1
         frame = frame.f_back  # type: ignore[assignment]
@@ -250,5 +252,5 @@ def _calling_thread(client: Client, record: logging.LogRecord) -> dict[str, obje
         "name": thread.name,
         "current": True,
         "crashed": False,
-        "stacktrace": _stacktrace.current_stack(client.options, skip=skip - 1),
+        "stacktrace": _stacktrace.current_stack(client.options, skip=skip + 1),
     }
