@@ -6,6 +6,8 @@ The module-level functions follow ``sentry_sdk``'s error-reporting API, so
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._api import (
     InitGuard,
     add_breadcrumb,
@@ -35,9 +37,21 @@ from ._client import Client
 from ._dsn import Dsn
 from ._hub import Hub
 from ._scope import Scope
-from ._transport import FlushResult, SendResult, Transport
 from ._version import VERSION as __version__
 from .errors import BadDsn, MinidumpError, TripwireError
+
+if TYPE_CHECKING:
+    from ._transport import FlushResult, SendResult, Transport
+
+
+def __getattr__(name: str) -> object:
+    # The transport (and with it urllib3) loads on first use, not at `import tripwire`.
+    if name in ("FlushResult", "SendResult", "Transport"):
+        from . import _transport
+
+        return getattr(_transport, name)
+    raise AttributeError(f"module 'tripwire' has no attribute {name!r}")
+
 
 __all__ = [
     "BadDsn",

@@ -20,12 +20,12 @@ from ._log import guard, logger, set_debug
 from ._options import build_options
 from ._protocol import Breadcrumb, Event, Hint
 from ._scope import Scope
-from ._transport import FlushResult
 from .errors import MinidumpError
 from .integrations import setup_integrations
 
 if TYPE_CHECKING:
     from ._minidump import DumpInput
+    from ._transport import FlushResult
 
 _inactive_client: Client | None = None
 

@@ -19,22 +19,21 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional, Tuple, Type, Union
 
-from . import _environment, _stacktrace
+from . import _environment
 from ._log import logger
 from ._options import Options, build_options
 from ._protocol import Event, Hint, PreparedBody, UploadJob
 from ._scope import Scope
-from ._serialize import ReprBudget, snapshot
-from ._transport import FlushResult, Transport, make_transport
 from ._typing import TypeAlias
 
 if TYPE_CHECKING:
     from ._minidump import DumpInput, DumpSource
+    from ._transport import FlushResult, Transport
 
-# Modules needed only by minidumps, before_send or the worker (_minidump,
-# _multipart, _finalize, _scrub) are imported where they are first used: that
-# keeps `import tripwire` + `init()` cheap for the many processes that never
-# need them.
+# Modules needed only once something is captured or sent (_transport and the
+# HTTP stack, _stacktrace, _serialize, _minidump, _multipart, _finalize, _scrub)
+# are imported where they are first used: that keeps `import tripwire` cheap for
+# the many processes that import it and never send anything.
 
 ExcInfo: TypeAlias = Tuple[Type[BaseException], BaseException, Optional[TracebackType]]
 ErrorArg: TypeAlias = Union[BaseException, ExcInfo, Tuple[None, None, None], None]
@@ -89,6 +88,8 @@ class Client:
         self.integrations = list(integrations)
         self.transport = transport
         if transport is None and self.options.enabled:
+            from ._transport import make_transport
+
             self.transport = make_transport(self.options)
         self._release = self.options.release or _environment.detect_release(os.environ)
         self._static: Event | None = None
@@ -271,6 +272,9 @@ class Client:
             source.close()
 
     def _add_exception(self, event: Event, exc_info: ExcInfo, hint: Hint) -> None:
+        from . import _stacktrace
+        from ._serialize import ReprBudget
+
         error = exc_info[1]
         mechanism = hint.get("mechanism") or {}
         if "exception" not in event:
@@ -290,6 +294,8 @@ class Client:
             setattr(error, _CAPTURED_MARK, True)
 
     def _snapshot_extra(self, extra: dict[str, object]) -> dict[str, object]:
+        from ._serialize import ReprBudget, snapshot
+
         options = self.options
         budget = ReprBudget(options.repr_time_budget)
         return {
@@ -303,6 +309,8 @@ class Client:
         }
 
     def _current_thread(self, hint: Hint) -> dict[str, object]:
+        from . import _stacktrace
+
         thread = threading.current_thread()
         return {
             "id": thread.ident,
@@ -334,6 +342,7 @@ class Client:
 
     def _run_before_send(self, event: Event, hint: Hint) -> Event | None:
         # before_send sees the event as the server will: with context lines and scrubbed.
+        from . import _stacktrace
         from ._scrub import scrub_event
 
         _stacktrace.fill_context_lines(event)

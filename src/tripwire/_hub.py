@@ -20,10 +20,10 @@ from ._client import Client, ErrorArg, exc_info_from
 from ._log import logger
 from ._protocol import Breadcrumb, Event, Hint
 from ._scope import Scope
-from ._transport import FlushResult
 
 if TYPE_CHECKING:
     from ._minidump import DumpInput
+    from ._transport import FlushResult
 
 
 class _HubMeta(type):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from email.utils import parsedate_to_datetime
 
 from ._log import logger
 
@@ -67,6 +66,9 @@ def parse_retry_after(value: str | None, wall_now: float) -> float | None:
     if seconds is not None:
         return seconds
     try:
+        # email.utils is slow to import and HTTP dates are rare: import on first use.
+        from email.utils import parsedate_to_datetime
+
         when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None

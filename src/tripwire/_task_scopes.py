@@ -12,15 +12,17 @@ import hook patches it when it is.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from ._hub import fork_for_task, restore
 from ._log import logger
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 _PATCHED_MARK = "__tripwire_isolating__"
 
@@ -50,8 +52,14 @@ def _patch(base_events: ModuleType) -> None:
     loop_class.create_task = create_task
 
 
-class _PatchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Patches ``asyncio.base_events`` right after it is first imported."""
+class _PatchOnImport:
+    """Patches ``asyncio.base_events`` right after it is first imported.
+
+    A meta path finder and loader by protocol, not by inheriting from
+    ``importlib.abc``, whose import costs more than all of tripwire's start-up.
+    """
+
+    _inner: Loader
 
     _NAME = "asyncio.base_events"
 
@@ -65,7 +73,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if spec is None or spec.loader is None:
             return spec
         self._inner = spec.loader
-        spec.loader = self
+        spec.loader = cast("Loader", self)
         return spec
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
