@@ -50,7 +50,9 @@ def _init(httpserver: HTTPServer, **options: Any) -> None:
 
 def test_minidump_upload_carries_dump_and_scope(httpserver: HTTPServer) -> None:
     """The dump, the scope's release/tags/user and the extra fields reach /minidump/."""
-    httpserver.expect_request("/api/5/minidump/", method="POST").respond_with_json({"id": SERVER_ID})
+    httpserver.expect_request("/api/5/minidump/", method="POST").respond_with_json(
+        {"id": SERVER_ID}
+    )
     _init(httpserver)
     tripwire.set_tag("engine", "physics")
     tripwire.set_user({"id": "u-7"})
@@ -61,7 +63,7 @@ def test_minidump_upload_carries_dump_and_scope(httpserver: HTTPServer) -> None:
     assert event_id is not None and re.fullmatch(r"[0-9a-f]{32}", event_id)
     result = tripwire.flush(5)
     assert result is not None and result.sent == 1
-    (request, _response), = httpserver.log
+    ((request, _response),) = httpserver.log
     assert request.args["sentry_key"] == "pub"
     form = _parse(request)
     upload = form.files["upload_file_minidump"]
@@ -91,7 +93,7 @@ def test_uploaded_bytes_process_with_symbolic(httpserver: HTTPServer, fixture: A
     with open(fixture, "rb") as handle:
         assert tripwire.capture_minidump(handle) is not None
     assert tripwire.flush(5)
-    (request, _response), = httpserver.log
+    ((request, _response),) = httpserver.log
     data = _parse(request).files["upload_file_minidump"].read()
     state = ProcessState.from_minidump_buffer(data)
     assert state.crashed
@@ -106,7 +108,7 @@ def test_bracket_fields_option(httpserver: HTTPServer) -> None:
     tripwire.set_tag("mytag", "value")
     assert tripwire.capture_minidump(LINUX.read_bytes()) is not None
     assert tripwire.flush(5)
-    (request, _response), = httpserver.log
+    ((request, _response),) = httpserver.log
     form = _parse(request).form
     assert form["sentry[release]"] == "native-app@2.0"
     assert form["sentry[tags][mytag]"] == "value"
@@ -118,7 +120,7 @@ def test_envelope_form_sends_an_event_minidump_attachment(httpserver: HTTPServer
     _init(httpserver, minidump_as_envelope=True)
     event_id = tripwire.capture_minidump(str(MACOS))
     assert tripwire.flush(5)
-    (request, _response), = httpserver.log
+    ((request, _response),) = httpserver.log
     envelope = Envelope.parse(gzip.decompress(request.get_data()))
     kinds = {item.headers["type"]: item for item in envelope.items}
     assert kinds["event"].headers.get("type") == "event"
