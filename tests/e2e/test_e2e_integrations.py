@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 from bugsink_server import BugsinkServer
-from scenarios import exceptions_of, frames_of, run_script, succeeded, unique_release
+from e2e_scenarios import (
+    exceptions_of,
+    frames_of,
+    run_script,
+    stored_events,
+    succeeded,
+    unique_release,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +37,7 @@ def test_uncaught_exception_through_excepthook(bugsink: BugsinkServer, tmp_path:
     assert result.returncode == 1, result.stderr
     assert "Traceback (most recent call last)" in result.stderr
     assert "ZeroDivisionError: division by zero" in result.stderr
-    [event] = bugsink.wait_for_events(1, release=release)
+    [event] = stored_events(bugsink, release, result)
     [exception] = exceptions_of(event)
     assert exception["type"] == "ZeroDivisionError"
     assert frames_of(exception)[-1]["function"] == "divide"
@@ -43,28 +50,27 @@ def test_uncaught_exception_through_excepthook(bugsink: BugsinkServer, tmp_path:
 def test_error_log_with_exc_info(bugsink: BugsinkServer, tmp_path: Path) -> None:
     """logging.error(..., exc_info=True) is stored with the exception, the logger and the message."""
     release = unique_release("logging")
-    succeeded(
-        run_script(
-            tmp_path,
-            bugsink,
-            release,
-            """
-            import logging
-            tripwire.init(DSN, release=RELEASE)
-            log = logging.getLogger("e2e.parser")
+    result = run_script(
+        tmp_path,
+        bugsink,
+        release,
+        """
+        import logging
+        tripwire.init(DSN, release=RELEASE)
+        log = logging.getLogger("e2e.parser")
 
-            def parse(text):
-                return int(text)
+        def parse(text):
+            return int(text)
 
-            try:
-                parse("forty-two")
-            except ValueError:
-                log.error("could not parse %r", "forty-two", exc_info=True)
-            tripwire.flush(10.0)
-            """,
-        )
+        try:
+            parse("forty-two")
+        except ValueError:
+            log.error("could not parse %r", "forty-two", exc_info=True)
+        print("flush:", tripwire.flush(10.0))
+        """,
     )
-    [event] = bugsink.wait_for_events(1, release=release)
+    succeeded(result)
+    [event] = stored_events(bugsink, release, result)
     [exception] = exceptions_of(event)
     assert exception["type"] == "ValueError"
     assert frames_of(exception)[-1]["function"] == "parse"

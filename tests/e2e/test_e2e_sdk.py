@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 from bugsink_server import BugsinkServer
-from scenarios import exceptions_of, frames_of, run_script, succeeded, unique_release
+from e2e_scenarios import (
+    exceptions_of,
+    frames_of,
+    run_script,
+    stored_events,
+    succeeded,
+    unique_release,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -16,22 +23,21 @@ def test_message_with_tags_user_release_and_environment(
 ) -> None:
     """A captured message is stored with its level, tags, user, release and environment."""
     release = unique_release("message")
-    out = succeeded(
-        run_script(
-            tmp_path,
-            bugsink,
-            release,
-            """
-            tripwire.init(DSN, release=RELEASE, environment="e2e-staging")
-            tripwire.set_tag("flavour", "message")
-            tripwire.set_user({"id": "42", "username": "e2e-user"})
-            print(tripwire.capture_message("hello from the e2e suite", level="warning"))
-            tripwire.flush(10.0)
-            """,
-        )
+    result = run_script(
+        tmp_path,
+        bugsink,
+        release,
+        """
+        tripwire.init(DSN, release=RELEASE, environment="e2e-staging")
+        tripwire.set_tag("flavour", "message")
+        tripwire.set_user({"id": "42", "username": "e2e-user"})
+        print("event:", tripwire.capture_message("hello from the e2e suite", level="warning"))
+        print("flush:", tripwire.flush(10.0))
+        """,
     )
-    event_id = out.strip().splitlines()[-1]
-    [event] = bugsink.wait_for_events(1, release=release)
+    out = succeeded(result)
+    [event_id] = [line.split()[1] for line in out.splitlines() if line.startswith("event:")]
+    [event] = stored_events(bugsink, release, result)
     assert event["event_id"] == event_id
     assert event["level"] == "warning"
     assert event["environment"] == "e2e-staging"
@@ -53,34 +59,33 @@ def test_message_with_tags_user_release_and_environment(
 def test_chained_exception_with_scrubbed_locals(bugsink: BugsinkServer, tmp_path: Path) -> None:
     """A chained exception arrives oldest first, with its raising functions and scrubbed locals."""
     release = unique_release("chained")
-    succeeded(
-        run_script(
-            tmp_path,
-            bugsink,
-            release,
-            """
-            tripwire.init(DSN, release=RELEASE)
+    result = run_script(
+        tmp_path,
+        bugsink,
+        release,
+        """
+        tripwire.init(DSN, release=RELEASE)
 
-            def connect(host):
-                db_password = "hunter2-must-not-leak"
-                retries = 3
-                raise ConnectionError(f"{host} unreachable after {retries} tries")
+        def connect(host):
+            db_password = "hunter2-must-not-leak"
+            retries = 3
+            raise ConnectionError(f"{host} unreachable after {retries} tries")
 
-            def load_user(user_id):
-                try:
-                    connect("db.internal")
-                except ConnectionError as exc:
-                    raise LookupError(f"user {user_id} not loaded") from exc
-
+        def load_user(user_id):
             try:
-                load_user(7)
-            except LookupError:
-                tripwire.capture_exception()
-            tripwire.flush(10.0)
-            """,
-        )
+                connect("db.internal")
+            except ConnectionError as exc:
+                raise LookupError(f"user {user_id} not loaded") from exc
+
+        try:
+            load_user(7)
+        except LookupError:
+            tripwire.capture_exception()
+        print("flush:", tripwire.flush(10.0))
+        """,
     )
-    [event] = bugsink.wait_for_events(1, release=release)
+    succeeded(result)
+    [event] = stored_events(bugsink, release, result)
     exceptions = exceptions_of(event)
     assert [e["type"] for e in exceptions] == ["ConnectionError", "LookupError"]
     assert exceptions[1]["value"] == "user 7 not loaded"
@@ -104,22 +109,21 @@ def test_chained_exception_with_scrubbed_locals(bugsink: BugsinkServer, tmp_path
 def test_two_hundred_events_at_exit_without_flush(bugsink: BugsinkServer, tmp_path: Path) -> None:
     """200 events captured right before the interpreter exits are all delivered by the exit hook."""
     release = unique_release("burst")
-    succeeded(
-        run_script(
-            tmp_path,
-            bugsink,
-            release,
-            """
-            # Bugsink digests each event inside its request (50-150 ms each on a
-            # busy machine), so the exit hook gets more than the 2 s default.
-            tripwire.init(DSN, release=RELEASE, shutdown_timeout=90.0)
-            for i in range(200):
-                tripwire.capture_message("burst at exit", level="info")
-            """,
-            timeout=100.0,
-        )
+    result = run_script(
+        tmp_path,
+        bugsink,
+        release,
+        """
+        # Bugsink digests each event inside its request (50-150 ms each on a
+        # busy machine), so the exit hook gets more than the 2 s default.
+        tripwire.init(DSN, release=RELEASE, shutdown_timeout=90.0)
+        for i in range(200):
+            tripwire.capture_message("burst at exit", level="info")
+        """,
+        timeout=100.0,
     )
-    events = bugsink.wait_for_events(200, release=release, timeout=10.0)
+    succeeded(result)
+    events = stored_events(bugsink, release, result, 200, timeout=10.0)
     assert len(events) == 200
     assert len({e["event_id"] for e in events}) == 200
 
@@ -134,21 +138,20 @@ def test_store_endpoint_mode(bugsink: BugsinkServer, tmp_path: Path) -> None:
         )
 
     before = store_posts()
-    succeeded(
-        run_script(
-            tmp_path,
-            bugsink,
-            release,
-            """
-            tripwire.init(DSN, release=RELEASE, use_store_endpoint=True)
-            try:
-                {}["missing"]
-            except KeyError:
-                tripwire.capture_exception()
-            tripwire.flush(10.0)
-            """,
-        )
+    result = run_script(
+        tmp_path,
+        bugsink,
+        release,
+        """
+        tripwire.init(DSN, release=RELEASE, use_store_endpoint=True)
+        try:
+            {}["missing"]
+        except KeyError:
+            tripwire.capture_exception()
+        print("flush:", tripwire.flush(10.0))
+        """,
     )
-    [event] = bugsink.wait_for_events(1, release=release)
+    succeeded(result)
+    [event] = stored_events(bugsink, release, result)
     assert [e["type"] for e in exceptions_of(event)] == ["KeyError"]
     assert store_posts() == before + 1

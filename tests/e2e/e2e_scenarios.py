@@ -73,3 +73,20 @@ def frames_of(exception: dict[str, object]) -> list[dict[str, object]]:
     frames = stacktrace["frames"]
     assert isinstance(frames, list)
     return frames
+
+
+def stored_events(
+    server: BugsinkServer,
+    release: str,
+    result: subprocess.CompletedProcess[str],
+    count: int = 1,
+    timeout: float = 15.0,
+) -> list[dict[str, object]]:
+    """Wait for the scenario's events; on a timeout, show what the scenario printed too."""
+    try:
+        return server.wait_for_events(count, release=release, timeout=timeout)
+    except AssertionError as error:
+        raise AssertionError(
+            f"{error}\nscenario exit {result.returncode}, stdout:\n{result.stdout}"
+            f"\nstderr:\n{result.stderr[-3000:]}"
+        ) from None
