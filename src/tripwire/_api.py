@@ -58,14 +58,16 @@ def init(dsn: str | None = None, **options: Any) -> InitGuard:
     set_debug(opts.debug)
     main = Hub.main
     previous = main.client
-    names = setup_integrations(opts) if opts.enabled else []
-    client = Client(opts, integrations=names)
+    client = Client(opts)
     for hub in {id(main): main, id(current_hub()): current_hub()}.values():
         hub.bind_client(client)
         hub.scope.set_max_breadcrumbs(opts.max_breadcrumbs)
     if opts.enabled:
+        # After the client exists: integrations then find it bound, and their exit
+        # hooks are registered after the transport's, so they run before its drain.
+        client.integrations = setup_integrations(opts)
         _task_scopes.install()
-        logger.debug("tripwire initialised for %s with %s", client.dsn, names)
+        logger.debug("tripwire initialised for %s with %s", client.dsn, client.integrations)
     if previous is not None and previous is not client:
         previous.close()
     return InitGuard(client)
