@@ -9,6 +9,7 @@ tripwire, and many processes that call ``init()`` never send anything.
 
 from __future__ import annotations
 
+import codecs
 import os
 import threading
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from ._log import logger
 from ._options import Options
 from ._proxy import choose_proxy
+from ._worker import fork_gate
 
 if TYPE_CHECKING:
     import urllib3
@@ -92,6 +94,9 @@ class HttpClient:
         import certifi  # lazily: see the module docstring
         import urllib3
 
+        # Resolving a host name imports the idna codec on first use; do it here,
+        # inside the fork gate, not during the request (see post()).
+        codecs.lookup("idna")
         opts = self._options
         kwargs: dict[str, object] = {
             "num_pools": 2,
@@ -153,25 +158,28 @@ class HttpClient:
                 time_left = max(time_left, 0.001)
                 connect, read = min(connect, time_left), min(read, time_left)
             timeout = urllib3.util.Timeout(connect=connect, read=read, total=time_left)
-            response = pool.request(
-                "POST",
-                url,
-                body=body,
-                headers=dict(headers),
-                timeout=timeout,
-                retries=False,
-                redirect=False,
-                preload_content=False,
-            )
-            try:
-                data = response.read(MAX_RESPONSE_BODY, decode_content=True)
-                if len(data) >= MAX_RESPONSE_BODY:
-                    # A body this long is not a Sentry answer; do not keep reading it.
-                    response.close()
-                else:
-                    response.drain_conn()
-            finally:
-                response.release_conn()
+            # Everything this needs is imported by now, so a fork need not wait
+            # for the server (the child drops this pool: reset_after_fork()).
+            with fork_gate.outside():
+                response = pool.request(
+                    "POST",
+                    url,
+                    body=body,
+                    headers=dict(headers),
+                    timeout=timeout,
+                    retries=False,
+                    redirect=False,
+                    preload_content=False,
+                )
+                try:
+                    data = response.read(MAX_RESPONSE_BODY, decode_content=True)
+                    if len(data) >= MAX_RESPONSE_BODY:
+                        # A body this long is not a Sentry answer; do not keep reading it.
+                        response.close()
+                    else:
+                        response.drain_conn()
+                finally:
+                    response.release_conn()
             headers_out = {k.lower(): response.headers[k] for k in response.headers}
             return HttpResult(response.status, headers_out, data)
         except Exception as exc:

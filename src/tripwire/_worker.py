@@ -14,6 +14,10 @@ Two situations need the calling thread to do the work itself:
 * After ``os.fork()`` the child has no worker thread and may have inherited a
   held lock; :func:`os.register_at_fork` gives it fresh locks and an empty
   queue, so nothing the parent queued is sent twice.
+
+A fork must also not land while a worker thread is half-way through importing
+a module (the worker imports lazily: the finalizer, urllib3, codecs, whatever
+a user hook needs): :data:`fork_gate` makes ``os.fork()`` wait for that.
 """
 
 from __future__ import annotations
@@ -45,10 +49,112 @@ class _ExitAware(Protocol):
     def at_exit(self) -> None: ...
 
 
+FORK_WAIT = 5.0
+"""Seconds ``os.fork()`` waits at most for worker threads to leave :data:`fork_gate`."""
+
+
+class ForkGate:
+    """Keeps ``os.fork()`` away from the moments a worker thread may be importing.
+
+    importlib's per-module locks cross ``fork()`` as they were: a child forked
+    while another thread was half-way through an import finds that module
+    half-initialised, its lock held by a thread that does not exist there, and
+    its first use of the module hangs for good. So worker threads do their work
+    inside this gate and step out only to wait (for the queue, or on a socket:
+    :meth:`outside`); a fork waits, up to :data:`FORK_WAIT`, until no other
+    thread is inside, and threads that want in meanwhile wait for the fork.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._reset(0)
+
+    def _reset(self, inside: int) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._inside = inside  # threads inside, each counted once however deep
+        self._forking = 0  # forks in progress (several threads may fork at once)
+
+    def _depth(self) -> int:
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
+
+    def __enter__(self) -> None:
+        depth = self._depth()
+        if depth == 0:
+            with self._cond:
+                while self._forking:
+                    self._cond.wait()
+                self._inside += 1
+        self._local.depth = depth + 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        depth = self._depth() - 1
+        self._local.depth = depth
+        if depth == 0:
+            with self._cond:
+                self._inside -= 1
+                if self._forking:
+                    self._cond.notify_all()
+
+    def outside(self) -> _Outside:
+        """Step out of the gate for a blocking wait that imports nothing (a no-op outside)."""
+        return _Outside(self)
+
+    def before_fork(self) -> None:
+        mine = 1 if self._depth() else 0
+        deadline = time.monotonic() + FORK_WAIT
+        with self._cond:
+            self._forking += 1
+            while self._inside > mine:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            busy = self._inside > mine
+        if busy:
+            logger.warning(
+                "forking while a tripwire worker is still busy after %.0fs; "
+                "the child may be unable to send",
+                FORK_WAIT,
+            )
+
+    def after_fork_in_parent(self) -> None:
+        with self._cond:
+            self._forking -= 1
+            self._cond.notify_all()
+
+    def after_fork_in_child(self) -> None:
+        # Only the forking thread survives; its own depth (thread-local) carries over.
+        self._reset(1 if self._depth() else 0)
+
+
+class _Outside:
+    def __init__(self, gate: ForkGate) -> None:
+        self._gate = gate
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        gate = self._gate
+        self._depth = gate._depth()
+        if self._depth:
+            gate._local.depth = 1
+            gate.__exit__()
+
+    def __exit__(self, *exc_info: object) -> None:
+        gate = self._gate
+        if self._depth:
+            gate.__enter__()
+            gate._local.depth = self._depth
+
+
+fork_gate = ForkGate()
+"""Worker threads run inside it; ``os.fork()`` waits until they are out."""
+
 _fork_aware: weakref.WeakSet[_ForkAware] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
+    fork_gate.after_fork_in_child()
     for obj in list(_fork_aware):
         try:
             obj.reset_after_fork()
@@ -57,7 +163,11 @@ def _after_fork_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=fork_gate.before_fork,
+        after_in_parent=fork_gate.after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
 
 
 def on_fork(obj: _ForkAware) -> None:
@@ -190,10 +300,11 @@ class Worker(Generic[T]):
                     return
             wait: float | None = None
             if self._idle is not None:
-                try:
-                    wait = self._idle(self.deadline)
-                except Exception:
-                    logger.exception("tripwire worker idle task failed")
+                with fork_gate:
+                    try:
+                        wait = self._idle(self.deadline)
+                    except Exception:
+                        logger.exception("tripwire worker idle task failed")
             self._wake.wait(wait)
 
     @staticmethod
@@ -226,9 +337,11 @@ class Worker(Generic[T]):
                 item, size = self._queue.popleft()
                 self._bytes -= size
             try:
-                self._process(item, deadline)
-            except Exception:
-                logger.exception("tripwire worker failed to process an item")
+                with fork_gate:
+                    try:
+                        self._process(item, deadline)
+                    except Exception:
+                        logger.exception("tripwire worker failed to process an item")
             finally:
                 with self._lock:
                     self._done += 1

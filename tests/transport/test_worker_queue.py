@@ -1,4 +1,4 @@
-"""The worker: bounded queue, lazy thread, flush/close by deadline, inline drain, fork reset."""
+"""The worker: bounded queue, lazy thread, flush/close by deadline, inline drain, fork reset, fork gate."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tripwire._worker import Worker
+from tripwire import _worker
+from tripwire._worker import ForkGate, Worker
 
 
 class Recorder:
@@ -172,3 +173,113 @@ def test_idle_hook_runs_when_queue_empties(recorder: Recorder) -> None:
         time.sleep(0.005)
     assert len(calls) >= 3
     worker.close(1.0)
+
+
+def test_fork_gate_waits_for_a_thread_inside_and_holds_new_ones_back() -> None:
+    """before_fork() waits until a worker leaves the gate; entering waits until the fork is over."""
+    gate = ForkGate()
+    inside, leave, entered = threading.Event(), threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def busy() -> None:
+        with gate:
+            inside.set()
+            leave.wait(5.0)
+            order.append("left")
+
+    def late() -> None:
+        with gate:
+            order.append("entered")
+            entered.set()
+
+    first = threading.Thread(target=busy)
+    first.start()
+    assert inside.wait(5.0)
+    releaser = threading.Timer(0.1, leave.set)
+    releaser.start()
+    gate.before_fork()
+    order.append("forked")
+    second = threading.Thread(target=late)
+    second.start()
+    assert not entered.wait(0.1)
+    gate.after_fork_in_parent()
+    assert entered.wait(5.0)
+    for thread in (first, second, releaser):
+        thread.join(5.0)
+    assert order == ["left", "forked", "entered"]
+
+
+def test_fork_gate_does_not_wait_for_blocking_io_or_the_forking_thread(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Neither a worker waiting outside() (on a socket) nor the forking thread itself delays a fork."""
+    monkeypatch.setattr(_worker, "FORK_WAIT", 0.05)
+    gate = ForkGate()
+    waiting, release, back = threading.Event(), threading.Event(), threading.Event()
+
+    def blocked() -> None:
+        with gate:
+            with gate.outside():
+                waiting.set()
+                release.wait(5.0)
+            back.set()
+
+    thread = threading.Thread(target=blocked)
+    thread.start()
+    assert waiting.wait(5.0)
+    with gate:
+        gate.before_fork()
+        assert "still busy" not in caplog.text
+        release.set()
+        # Stepping back in waits for the fork to be over.
+        assert not back.wait(0.1)
+        gate.after_fork_in_parent()
+    assert back.wait(5.0)
+    thread.join(5.0)
+
+
+def test_fork_gate_gives_up_after_fork_wait(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker stuck inside the gate delays a fork by FORK_WAIT at most, with a warning."""
+    monkeypatch.setattr(_worker, "FORK_WAIT", 0.05)
+    gate = ForkGate()
+    inside, leave = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        with gate:
+            inside.set()
+            leave.wait(5.0)
+
+    thread = threading.Thread(target=stuck)
+    thread.start()
+    assert inside.wait(5.0)
+    gate.before_fork()
+    gate.after_fork_in_parent()
+    leave.set()
+    thread.join(5.0)
+    assert "still busy" in caplog.text
+
+
+def test_fork_gate_in_child_counts_only_the_forking_thread(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In the child the gate forgets the parent's other threads and any fork in progress."""
+    monkeypatch.setattr(_worker, "FORK_WAIT", 0.05)
+    gate = ForkGate()
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with gate:
+            inside.set()
+            leave.wait(5.0)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert inside.wait(5.0)
+    gate.after_fork_in_child()  # as in a child, where the other thread does not exist
+    gate.before_fork()
+    assert "still busy" not in caplog.text
+    gate.after_fork_in_parent()
+    leave.set()
+    thread.join(5.0)
