@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Type, Union
 
 from . import _environment
 from ._log import logger
@@ -207,11 +207,15 @@ class Client:
         fields: Mapping[str, str] | None = None,
         filename: str | None = None,
         scope: Scope | None = None,
+        on_done: Callable[[int | None], None] | None = None,
     ) -> str | None:
         """Upload a minidump with the scope's context; returns the event id or None.
 
         Raises :class:`~tripwire.MinidumpError` when the dump is refused before
         anything is sent (signature, size); the module-level function logs it.
+        ``on_done(status)`` is called on the worker with the server's HTTP status (None:
+        no answer); with it the dump always goes as a multipart upload, whose status
+        is the dump's own.
         """
         transport = self.transport
         if transport is None or self._closed:
@@ -233,7 +237,7 @@ class Client:
             base.pop("platform", None)  # the dump's code is native, not Python
             dump_event = build_minidump_event(base, event, fields)
             event_id: str = dump_event["event_id"]
-            if options.minidump_as_envelope:
+            if options.minidump_as_envelope and on_done is None:
                 attachments = [minidump_attachment(source, filename), *hint.get("attachments", ())]
                 return event_id if transport.capture_event(dump_event, attachments) else None
             job = UploadJob(
@@ -242,6 +246,7 @@ class Client:
                     self._build_upload, source, dump_event, dict(fields or {}), filename
                 ),
                 estimated_bytes=source.size,
+                on_done=on_done,
             )
             queued = transport.submit_upload(job)
             return event_id if queued else None

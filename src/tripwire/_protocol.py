@@ -70,3 +70,6 @@ class UploadJob:
     categories: tuple[str, ...] = ("error", "attachment")
     endpoint: Literal["minidump"] = "minidump"
     estimated_bytes: int = 0
+    on_done: Optional[Callable[[Optional[int]], None]] = None
+    """Called on the worker with the HTTP status once the upload was answered, or with
+    None when it never was (network error, rate limited, not buildable)."""

@@ -292,15 +292,26 @@ class Transport:
         self._resolve(delivery, "default", envelope.event_id, [])
 
     def _deliver_upload(self, job: UploadJob, deadline: float | None) -> None:
+        status = None
+        try:
+            status = self._upload_status(job, deadline)
+        finally:
+            if job.on_done is not None:
+                try:
+                    job.on_done(status)
+                except Exception:
+                    logger.exception("upload callback for %s raised; ignored", job.event_id)
+
+    def _upload_status(self, job: UploadJob, deadline: float | None) -> int | None:
         if self._limiter.any_limited(job.categories, time.monotonic()):
             self._lost_upload("ratelimit_backoff", job, notify_now=True)
-            return
+            return None
         try:
             body = job.build()
         except Exception as exc:
             logger.error("minidump upload %s not sent: %s", job.event_id, exc)
             self._lost_upload("send_error", job, notify_now=True)
-            return
+            return None
         try:
             delivery = self._send_upload(job, body, deadline)
         finally:
@@ -317,6 +328,7 @@ class Transport:
                 for category in job.categories:
                     self._record_outcome(reason, category, 1)
             self._ledger.notify(SendResult(job.event_id, None, delivery.outcome, delivery.status))
+        return delivery.status
 
     def _attachment_items(self, attachments: tuple[Attachment, ...], now: float) -> list[Item]:
         items: list[Item] = []

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Optional, Union
 
+from .._hub import Hub
 from .._log import logger
 from ..errors import MinidumpError
 from . import Integration
@@ -224,6 +225,8 @@ class MinidumpFolderIntegration(Integration):
 
     def setup_once(self) -> None:
         """Start the scanning thread (once; a second ``init()`` keeps the running one)."""
+        if self._upload is None:
+            self.connect(self._upload_with_sdk)
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
@@ -246,6 +249,23 @@ class MinidumpFolderIntegration(Integration):
             except Exception:
                 logger.exception("scanning the minidump folder %r failed", self.folder.path)
             self._stop.wait(self.interval)
+
+    def _upload_with_sdk(self, path: str) -> Outcome:
+        """Queue ``path`` on the main hub's client; the transport settles it when answered."""
+        hub = Hub.main
+        client = hub.client
+        if client is None or not client.is_active():
+            return Outcome.RETRY
+        try:
+            event_id = client.capture_minidump(
+                path,
+                scope=hub.scope,
+                on_done=lambda status: self.folder.settle(path, outcome_for_status(status)),
+            )
+        except MinidumpError as exc:
+            logger.warning("crash folder: %s; moved aside", exc)
+            return Outcome.REJECTED
+        return Outcome.PENDING if event_id is not None else Outcome.RETRY
 
     def _dispatch(self, path: str) -> Outcome:
         if self._upload is None:
