@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from time import time as _now
 from typing import TYPE_CHECKING, Any, Callable, overload
 
 from . import _hub, _task_scopes
@@ -146,15 +147,46 @@ def capture_minidump(
 
 
 def add_breadcrumb(
-    crumb: Breadcrumb | None = None, hint: Hint | None = None, **kwargs: Any
+    crumb: Breadcrumb | None = None,
+    hint: Hint | None = None,
+    *,
+    category: str | None = None,
+    message: str | None = None,
+    level: str | None = None,
+    data: Mapping[str, object] | None = None,
+    type: str | None = None,  # the protocol's field name, shadowing the builtin
+    timestamp: float | str | None = None,
+    **kwargs: Any,
 ) -> None:
     """Record a breadcrumb (``message``, ``category``, ``type``, ``level``, ``data``)."""
+    # The usual fields are named parameters, not **kwargs: CPython then builds no
+    # dict for the call, which is most of the cost of a breadcrumb.
     try:
         try:
             hub = _get_hub()
         except LookupError:
             hub = current_hub()
-        hub._record_breadcrumb(kwargs if crumb is None else {**crumb, **kwargs}, hint)
+        client = hub.client
+        if client is None or client.transport is None:
+            return
+        fields: dict[str, Any] = {"type": "default", "level": "info", "timestamp": _now()}
+        if crumb is not None:
+            fields.update(crumb)
+        if category is not None:
+            fields["category"] = category
+        if message is not None:
+            fields["message"] = message
+        if level is not None:
+            fields["level"] = level
+        if data is not None:
+            fields["data"] = data
+        if type is not None:
+            fields["type"] = type
+        if timestamp is not None:
+            fields["timestamp"] = timestamp
+        if kwargs:
+            fields.update(kwargs)
+        hub._store_breadcrumb(client, fields, hint)
     except Exception:
         logger.exception("internal error in tripwire.add_breadcrumb")
 

@@ -202,7 +202,12 @@ class Hub(metaclass=_HubMeta):
         client = self._client or _MAIN._client
         if client is None or client.transport is None:
             return
-        crumb = {"type": "default", "level": "info", "timestamp": _now(), **fields}
+        self._store_breadcrumb(
+            client, {"type": "default", "level": "info", "timestamp": _now(), **fields}, hint
+        )
+
+    def _store_breadcrumb(self, client: Client, crumb: Breadcrumb, hint: Hint | None) -> None:
+        """Run ``before_breadcrumb`` on a complete crumb and keep what it returns."""
         hook = client.options.before_breadcrumb
         if hook is not None:
             try:

@@ -141,9 +141,13 @@ def test_oversized_event_gets_413(sink: Sink) -> None:
     """Like Relay, the sink refuses an event over 1 MiB with 413 and does not count it as delivered."""
     run = sink.new_run()
     big = json.dumps({"extra": {"v": "y" * MAX_EVENT_BYTES}}).encode()
-    status, _, _ = _post(sink, run, _envelope(({"type": "event"}, big)))
+    big = json.dumps({"tags": {"bench_case": "huge"}, "extra": {"v": "y" * MAX_EVENT_BYTES}})
+    status, _, _ = _post(sink, run, _envelope(({"type": "event"}, big.encode())))
     assert status == 413
-    assert (sink.stats(run).events, sink.stats(run).oversized_events) == (0, 1)
+    stats = sink.stats(run)
+    assert (stats.events, stats.oversized_events) == (0, 1)
+    assert (stats.case_events, stats.case_sent) == ({}, {"huge": 1})
+    assert stats.case_wire_bytes["huge"] > 0
 
 
 def test_undecodable_body_is_counted_not_fatal(sink: Sink) -> None:

@@ -67,12 +67,16 @@ def test_429_derives_requests_after_first_429_and_exit_time() -> None:
 
 
 def test_serializer_survival_comes_from_the_sink() -> None:
-    """A case counts as arrived in proportion to the events the sink saw with its tag."""
+    """Arrival is the share of captures the sink accepted; size averages every event sent."""
     raw = Raw(
         sdk="tripwire",
         returncode=0,
         result={"dict_100k": {"captured": 2, "ms_per_capture": 3.0}},
-        final_stats=RunStats(case_events={"dict_100k": 1}, case_wire_bytes={"dict_100k": 2048}),
+        final_stats=RunStats(
+            case_events={"dict_100k": 1},
+            case_sent={"dict_100k": 2},
+            case_wire_bytes={"dict_100k": 4096},
+        ),
     )
     m = _workload("serializer").derive(raw)
     assert m == {"dict_100k_ms": 3.0, "dict_100k_arrived": 0.5, "dict_100k_kb": 2.0}
