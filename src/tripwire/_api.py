@@ -197,11 +197,9 @@ def add_breadcrumb(
 def set_tag(key: str, value: object) -> None:
     """Tag every event captured in the current scope."""
     try:
-        try:
-            hub = _get_hub()
-        except LookupError:
-            hub = current_hub()
-        hub._scope._tags[key] = value
+        _get_hub()._scope._tags[key] = value
+    except LookupError:  # this thread's first SDK call (dict stores raise no LookupError)
+        set_tags({key: value})
     except Exception:
         logger.exception("internal error in tripwire.set_tag")
 
@@ -308,7 +306,10 @@ def last_event_id() -> str | None:
 
 @guard
 def flush(timeout: float | None = None, callback: object = None) -> FlushResult | None:
-    """Wait up to ``timeout`` seconds (default ``shutdown_timeout``) for queued events.
+    """Wait up to ``timeout`` seconds for queued events to be sent.
+
+    Without a timeout it waits as long as events keep leaving, and gives up once none
+    has been sent or dropped for ``shutdown_timeout`` seconds (2 s by default).
 
     Returns a :class:`FlushResult` (sent, dropped by reason, pending), or None when
     the SDK is disabled. ``callback`` is accepted for sentry_sdk compatibility.

@@ -369,10 +369,14 @@ class Client:
     # --- lifecycle ---
 
     def flush(self, timeout: float | None = None) -> FlushResult | None:
-        """Wait until queued events are sent or ``timeout`` seconds pass."""
+        """Wait until queued events are sent or ``timeout`` seconds pass.
+
+        Without a timeout: as long as events keep leaving, until none has for
+        ``shutdown_timeout`` seconds (see :meth:`Transport.flush`).
+        """
         if self.transport is None:
             return None
-        return self.transport.flush(self.options.shutdown_timeout if timeout is None else timeout)
+        return self.transport.flush(timeout)
 
     def close(self, timeout: float | None = None) -> FlushResult | None:
         """Flush, then stop the worker; later captures are no-ops."""

@@ -172,11 +172,20 @@ class Transport:
         self._record_outcome(reason, category, quantity)
 
     def flush(self, timeout: float | None = None) -> FlushResult:
-        """Wait until everything queued before the call has been sent or dropped."""
+        """Wait until everything queued before the call has been sent or dropped.
+
+        Without a ``timeout`` it waits as long as events keep leaving, and gives up
+        once none has been sent or dropped for ``shutdown_timeout`` seconds: a busy,
+        healthy server gets to finish a burst, a stuck one holds the caller no longer
+        than that. During interpreter exit nothing outlasts ``shutdown_timeout``.
+        """
         if self._ledger.has_notices:
             # Drops seen on callers' threads reach after_send before flush returns.
             self._worker.submit(("notices", None, None), force=True)
-        pending = self._worker.flush(self._clamp(timeout))
+        if timeout is None and self._exit_deadline is None:
+            pending = self._worker.flush(stall=self.options.shutdown_timeout)
+        else:
+            pending = self._worker.flush(self._clamp(timeout))
         return self._ledger.take(pending)
 
     def close(self, timeout: float | None = None) -> FlushResult:

@@ -349,8 +349,16 @@ class Worker(Generic[T]):
 
     # --- flush and close ---
 
-    def flush(self, timeout: float | None = None) -> int:
-        """Wait until everything submitted before now is processed; return how many remain."""
+    def flush(self, timeout: float | None = None, *, stall: float | None = None) -> int:
+        """Wait until everything submitted before now is processed; return how many remain.
+
+        With ``stall`` (and no ``timeout``) the wait lasts as long as items keep being
+        processed, and ends once none has been for ``stall`` seconds.
+        """
+        if timeout is None and stall is not None:
+            timeout = stall
+        else:
+            stall = None
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
         with self._lock:
             target = self._submitted
@@ -364,8 +372,12 @@ class Worker(Generic[T]):
                 self._drain(deadline)
         self._wake.set()
         with self._lock:
+            last_done = self._done
             while self._done < target:
-                left = None if deadline is None else deadline - time.monotonic()
+                now = time.monotonic()
+                if stall is not None and self._done != last_done:
+                    last_done, deadline = self._done, now + stall
+                left = None if deadline is None else deadline - now
                 if left is not None and left <= 0:
                     break
                 self._done_cond.wait(left)
