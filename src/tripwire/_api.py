@@ -18,7 +18,7 @@ from . import _hub, _task_scopes
 from ._client import Client, ErrorArg
 from ._hub import Hub, _ConfigureGuard, _get_hub, _ScopeGuard, active_hub, current_hub
 from ._log import guard, logger, set_debug
-from ._options import build_options
+from ._options import Options, build_options
 from ._protocol import Breadcrumb, Event, Hint
 from ._scope import Scope
 from .errors import MinidumpError
@@ -66,7 +66,7 @@ def init(dsn: str | None = None, **options: Any) -> InitGuard:
     if opts.enabled:
         # After the client exists: integrations then find it bound, and their exit
         # hooks are registered after the transport's, so they run before its drain.
-        client.integrations = setup_integrations(opts)
+        client.set_integrations(setup_integrations(opts))
         _task_scopes.install()
         logger.debug("tripwire initialised for %s with %s", client.dsn, client.integrations)
     if previous is not None and previous is not client:
@@ -288,7 +288,8 @@ def get_client() -> Client:
     if client is not None:
         return client
     if _inactive_client is None:
-        _inactive_client = Client()
+        # Options() and not the environment: before init() nothing is configured.
+        _inactive_client = Client(Options())
     return _inactive_client
 
 

@@ -99,6 +99,11 @@ class Client:
 
     # --- state ---
 
+    def set_integrations(self, identifiers: Sequence[str]) -> None:
+        """Record the active integrations (``init()`` sets them up after binding the client)."""
+        self.integrations = list(identifiers)
+        self._static = None  # sdk.integrations is part of the cached attributes
+
     def is_active(self) -> bool:
         """True while this client can send events."""
         return self.transport is not None and not self._closed
@@ -141,6 +146,7 @@ class Client:
         if transport is None or self._closed:
             return None
         options = self.options
+        event = dict(event)  # the caller's dict is theirs: never fill it in or queue it
         hint = {} if hint is None else hint
         exc_info: ExcInfo | None = hint.get("exc_info")
         category = "error" if exc_info is not None or "exception" in event else "default"

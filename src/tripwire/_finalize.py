@@ -33,6 +33,7 @@ from ._serialize import (
     NotedDict,
     NotedList,
     NotedStr,
+    ReprBudget,
     Snapshotter,
     cut_text,
 )
@@ -65,9 +66,11 @@ class _Preparer:
     and trimming must not change what later events see.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, budget: ReprBudget | None = None) -> None:
         self._active: set[int] = set()
-        self._snap = Snapshotter(breadth=100)
+        # Values still live (breadcrumb data, tags, contexts) may reach repr() here:
+        # the same per-event time budget as on the caller's thread applies.
+        self._snap = Snapshotter(breadth=100, budget=budget)
 
     def value(
         self, value: object, depth: int, snapped: bool = False
@@ -213,7 +216,7 @@ def _finalize(event: Event, options: Options) -> bytes:
         scrub_event(event, options)
     _cut_messages(event)
     body = {k: v for k, v in event.items() if k != "_meta"}
-    prepared, collected = _Preparer().value(body, 0)
+    prepared, collected = _Preparer(ReprBudget(options.repr_time_budget)).value(body, 0)
     if not isinstance(prepared, dict):
         raise TypeError("the event is not a JSON object")
     meta: MetaTree = collected or {}

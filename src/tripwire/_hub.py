@@ -49,7 +49,9 @@ class Hub(metaclass=_HubMeta):
         self, client_or_hub: Client | Hub | None = None, scope: Scope | None = None
     ) -> None:
         if isinstance(client_or_hub, Hub):
-            client = client_or_hub.client
+            # A fork of a hub that uses the main hub's client keeps following it
+            # (None), so a later init() reaches hubs forked before it.
+            client = None if client_or_hub is _MAIN else client_or_hub._client
             if scope is None:
                 scope = client_or_hub._scope.copy()
         else:
@@ -323,11 +325,6 @@ def active_hub() -> Hub | None:
     if client is None or client.transport is None or client._closed:
         return None
     return hub
-
-
-def current_scope() -> Scope:
-    """The current hub's top scope."""
-    return current_hub()._scope
 
 
 @contextmanager

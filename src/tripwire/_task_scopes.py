@@ -38,7 +38,10 @@ def _patch(base_events: ModuleType) -> None:
         if context is not None:
             # An explicit context (asyncio.run's main task on 3.11+) is the task's
             # own: fork the hub inside it.
-            context.run(fork_for_task)
+            try:
+                context.run(fork_for_task)
+            except Exception:  # e.g. a context already entered: the task shares its hub
+                logger.debug("could not fork a hub for a task", exc_info=True)
             return original(self, coro, *args, **kwargs)
         token = fork_for_task()
         try:

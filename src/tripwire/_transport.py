@@ -169,7 +169,7 @@ def _server_event_id(body: bytes) -> Optional[str]:
     if text.startswith("{"):
         try:
             candidate = json.loads(text).get("id")
-        except (ValueError, AttributeError):
+        except Exception:  # not JSON, not an object, or nested too deep
             return None
     if isinstance(candidate, str) and _EVENT_ID.match(candidate.strip()):
         return candidate.strip().replace("-", "").lower()
@@ -180,7 +180,7 @@ def _detail(body: bytes) -> str:
     text = body.decode("utf-8", "replace").strip()
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except Exception:
         return text[:300]
     if isinstance(parsed, dict) and "detail" in parsed:
         return str(parsed["detail"])[:300]

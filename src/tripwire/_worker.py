@@ -355,6 +355,10 @@ class Worker(Generic[T]):
         With ``stall`` (and no ``timeout``) the wait lasts as long as items keep being
         processed, and ends once none has been for ``stall`` seconds.
         """
+        if threading.current_thread() is self._thread:
+            # Called from the worker itself (an after_send hook): waiting would wait on us.
+            with self._lock:
+                return max(0, self._submitted - self._done - 1)
         if timeout is None and stall is not None:
             timeout = stall
         else:

@@ -47,7 +47,7 @@ def _describe(conn: http.client.HTTPConnection, method: str, url: str) -> dict[s
     if client is None:
         return None
     scheme = "https" if isinstance(conn, http.client.HTTPSConnection) else "http"
-    if "://" in url:  # an absolute URL: a request through a proxy
+    if url.startswith(("http://", "https://")):  # an absolute URL: a request through a proxy
         parts = urlsplit(url)
         scheme = parts.scheme or scheme
         host = (parts.hostname or "").lower()
