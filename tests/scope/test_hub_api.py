@@ -317,3 +317,47 @@ def test_sentry_sdk_style_script_runs_unchanged() -> None:
     assert extra(exc_event) == {"cart": {"items": 3}}
     assert exc_event["breadcrumbs"]["values"][0]["category"] == "auth"
     assert transport.events[1]["level"] == "error"
+
+
+def test_hub_forked_before_a_second_init_uses_the_new_client() -> None:
+    """A thread whose hub was forked before a re-init sends to the new client."""
+    start()
+    ready, go = threading.Event(), threading.Event()
+    results: list[str | None] = []
+
+    def work() -> None:
+        tripwire.set_tag("early", "1")  # forks this thread's hub now
+        ready.set()
+        go.wait(5)
+        results.append(tripwire.capture_message("after re-init"))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    assert ready.wait(5)
+    second = start()
+    go.set()
+    thread.join(5)
+    assert results[0] is not None
+    assert [e["logentry"]["formatted"] for e in second.events] == ["after re-init"]
+
+
+def test_capture_event_leaves_the_callers_dict_alone() -> None:
+    """The same dict captured twice gives two events and is not filled in."""
+    transport = start()
+    event: dict[str, Any] = {"message": "reused"}
+    first = tripwire.capture_event(event)
+    second = tripwire.capture_event(event)
+    assert first != second
+    assert event == {"message": "reused"}
+    assert len(transport.events) == 2
+
+
+def test_get_client_before_init_ignores_a_bad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """get_client() before init() never raises and never builds a transport."""
+    from tripwire import _api
+
+    monkeypatch.setenv("SENTRY_DSN", "not a dsn")
+    monkeypatch.setattr(_api, "_inactive_client", None)
+    client = tripwire.get_client()
+    assert not client.is_active()
+    assert client.transport is None
