@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from typing import Optional, TextIO
+from typing import TextIO
 
 from ._cli_common import (
     EXIT_STATUS_HELP,
@@ -34,6 +34,7 @@ from ._http import HttpClient, HttpResult, compress
 from ._minidump import parse_server_event_id
 from ._options import Options
 from ._proxy import choose_proxy
+from ._transport import response_detail
 
 TEST_MESSAGE = "tripwire check: test event"
 
@@ -120,19 +121,6 @@ def _test_envelope(dsn: Dsn, options: Options, event_id: str) -> bytes:
     return Envelope(envelope_headers(event_id, dsn, now), [event_item(payload)]).serialize()
 
 
-def _detail(body: bytes) -> Optional[str]:
-    text = body.decode("utf-8", "replace").strip()
-    if not text:
-        return None
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return text[:300]
-    if isinstance(parsed, dict) and "detail" in parsed:
-        return str(parsed["detail"])[:300]
-    return text[:300]
-
-
 def explain_rate_limits(headers: Mapping[str, str]) -> list[str]:
     """Readable lines for ``X-Sentry-Rate-Limits`` and ``Retry-After``; empty when absent."""
     lines: list[str] = []
@@ -213,7 +201,7 @@ def run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         error_header = result.headers.get("x-sentry-error")
         if error_header:
             _row(out, "X-Sentry-Error", redact(error_header))
-        detail = _detail(result.body)
+        detail = response_detail(result.body) or None
         if detail:
             _row(out, "detail", redact(detail))
         out.flush()

@@ -90,11 +90,3 @@ def client_report(counts: Mapping[tuple[str, str], int], timestamp: float) -> di
             if quantity > 0
         ],
     }
-
-
-def by_reason(counts: Mapping[tuple[str, str], int]) -> dict[str, int]:
-    """Total quantity per reason, across categories."""
-    totals: dict[str, int] = {}
-    for (reason, _category), quantity in counts.items():
-        totals[reason] = totals.get(reason, 0) + quantity
-    return totals

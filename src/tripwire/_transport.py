@@ -145,7 +145,7 @@ class HttpTransport(Transport):
             "%s refused an item with HTTP %d: %s%s",
             self._dsn.netloc,
             status,
-            _detail(result.body) or "(no detail)",
+            response_detail(result.body) or "(no detail)",
             f" [X-Sentry-Error: {result.headers['x-sentry-error']}]"
             if "x-sentry-error" in result.headers
             else "",
@@ -176,7 +176,8 @@ def _server_event_id(body: bytes) -> Optional[str]:
     return None
 
 
-def _detail(body: bytes) -> str:
+def response_detail(body: bytes) -> str:
+    """What a server's error answer says: its JSON ``detail``, else the text (300 chars)."""
     text = body.decode("utf-8", "replace").strip()
     try:
         parsed = json.loads(text)

@@ -14,7 +14,7 @@ Rules for what a request event carries:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from http.cookies import CookieError, SimpleCookie
 from typing import Callable, Optional
 from urllib.parse import parse_qs
@@ -147,10 +147,3 @@ def request_hub(processor: Callable[[Event, Hint], Event]) -> Hub:
     scope.set_trace_context(_environment.new_trace_context())
     scope.add_event_processor(processor)
     return hub
-
-
-def header_value(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
