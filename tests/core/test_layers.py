@@ -10,7 +10,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src" / "tripwire"
 
 LAYERS = {
-    0: {"_version", "errors", "_log", "_protocol", "_typing"},
+    0: {"_version", "errors", "_log", "_protocol", "_typing", "_import_hooks"},
     1: {
         "_dsn",
         "_options",

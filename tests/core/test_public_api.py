@@ -46,3 +46,17 @@ def test_init_with_dsn_defers_urllib3_until_the_first_send() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_init_patches_http_client_and_asyncio_only_once_they_are_imported() -> None:
+    """init() imports neither http.client nor asyncio; each is patched when the program loads it."""
+    code = (
+        "import sys, tripwire\n"
+        "tripwire.init(dsn='http://k@127.0.0.1:9/1', shutdown_timeout=0.5)\n"
+        "print('http.client' in sys.modules, 'asyncio' in sys.modules)\n"
+        "import http.client, asyncio.base_events\n"
+        "print(hasattr(http.client.HTTPConnection.putrequest, '__tripwire_stdlib__'),\n"
+        "      hasattr(asyncio.base_events.BaseEventLoop.create_task, '__tripwire_isolating__'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True", "True"]

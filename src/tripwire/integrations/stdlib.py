@@ -10,14 +10,19 @@ port (tripwire's own traffic) leave none.
 
 from __future__ import annotations
 
-import http.client
-from typing import Any, Callable, ClassVar
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 from urllib.parse import urlsplit
 
 from .._hub import current_hub
+from .._import_hooks import when_imported
 from .._log import logger
 from . import Integration
 from ._active import client_for
+
+if TYPE_CHECKING:
+    import http.client
 
 _PATCHED_MARK = "__tripwire_stdlib__"
 # Set on the connection by putrequest, read by getresponse.
@@ -30,11 +35,17 @@ class StdlibIntegration(Integration):
     identifier: ClassVar[str] = "stdlib"
 
     def setup_once(self) -> None:
-        conn: Any = http.client.HTTPConnection
-        if getattr(conn.putrequest, _PATCHED_MARK, False):
-            return
-        conn.putrequest = _wrap_putrequest(conn.putrequest)
-        conn.getresponse = _wrap_getresponse(conn.getresponse)
+        # http.client costs tens of milliseconds to import: patch it when the
+        # program loads it, not at init().
+        when_imported("http.client", _patch)
+
+
+def _patch(module: ModuleType) -> None:
+    conn: Any = module.HTTPConnection
+    if getattr(conn.putrequest, _PATCHED_MARK, False):
+        return
+    conn.putrequest = _wrap_putrequest(conn.putrequest)
+    conn.getresponse = _wrap_getresponse(conn.getresponse)
 
 
 def _default_port(scheme: str) -> int:
@@ -46,7 +57,8 @@ def _describe(conn: http.client.HTTPConnection, method: str, url: str) -> dict[s
     client = client_for(StdlibIntegration.identifier)
     if client is None:
         return None
-    scheme = "https" if isinstance(conn, http.client.HTTPSConnection) else "http"
+    https_class = sys.modules["http.client"].HTTPSConnection  # loaded: a request is under way
+    scheme = "https" if isinstance(conn, https_class) else "http"
     if url.startswith(("http://", "https://")):  # an absolute URL: a request through a proxy
         parts = urlsplit(url)
         scheme = parts.scheme or scheme
