@@ -107,6 +107,16 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
+def sending_options(args: argparse.Namespace) -> dict[str, object]:
+    """The options every sending command takes from its command line."""
+    return {
+        "release": args.release,
+        "environment": args.environment,
+        "dist": args.dist,
+        "ca_certs": args.ca_certs,
+    }
+
+
 def build_cli_options(
     dsn: Dsn,
     *,

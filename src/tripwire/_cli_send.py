@@ -24,6 +24,7 @@ from ._cli_common import (
     parse_pairs,
     resolve_dsn,
     say,
+    sending_options,
     verdict,
 )
 from ._client import Client
@@ -125,10 +126,7 @@ def run_send_event(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         dsn,
         debug=args.debug,
         after_send=results,
-        release=args.release,
-        environment=args.environment,
-        dist=args.dist,
-        ca_certs=args.ca_certs,
+        **sending_options(args),
         max_breadcrumbs=max(len(crumbs), 100),
     )
     client = Client(options)

@@ -23,6 +23,7 @@ from ._cli_common import (
     parse_pairs,
     resolve_dsn,
     say,
+    sending_options,
     verdict,
 )
 from ._client import Client
@@ -81,10 +82,7 @@ def run_upload_minidump(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         dsn,
         debug=args.debug,
         after_send=results,
-        release=args.release,
-        environment=args.environment,
-        dist=args.dist,
-        ca_certs=args.ca_certs,
+        **sending_options(args),
     )
     event: Event = {"tags": tags} if tags else {}
     on_terminal = err.isatty()

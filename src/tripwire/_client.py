@@ -13,7 +13,6 @@ import contextlib
 import functools
 import os
 import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -165,7 +164,11 @@ class Client:
         if exc_info is not None:
             self._add_exception(event, exc_info, hint)
         elif options.attach_stacktrace and "threads" not in event and "exception" not in event:
-            event["threads"] = {"values": [self._current_thread(hint)]}
+            from . import _stacktrace
+
+            event["threads"] = {
+                "values": [_stacktrace.current_thread(options, skip=hint.get("skip_frames", 0))]
+            }
 
         prepared = self._prepare(event, hint, scope, category, transport)
         if prepared is None or not transport.capture_event(prepared, hint.get("attachments", ())):
@@ -317,18 +320,6 @@ class Client:
                 custom_repr=options.custom_repr,
             )
             for key, value in extra.items()
-        }
-
-    def _current_thread(self, hint: Hint) -> dict[str, object]:
-        from . import _stacktrace
-
-        thread = threading.current_thread()
-        return {
-            "id": thread.ident,
-            "name": thread.name,
-            "current": True,
-            "main": thread is threading.main_thread(),
-            "stacktrace": _stacktrace.current_stack(self.options, skip=hint.get("skip_frames", 0)),
         }
 
     def _is_ignored(self, error: BaseException) -> bool:

@@ -14,6 +14,7 @@ import importlib
 import linecache
 import os
 import sys
+import threading
 from collections import deque
 from itertools import islice
 from types import CodeType, FrameType, TracebackType
@@ -442,3 +443,15 @@ def fill_context_lines(event: dict[str, object]) -> None:
     except Exception:
         # Context lines are a nicety: never let them cost the event.
         return
+
+
+def current_thread(options: Options, *, skip: int = 0) -> dict[str, object]:
+    """The ``threads`` interface value of the calling thread, with its stack."""
+    thread = threading.current_thread()
+    return {
+        "id": thread.ident,
+        "name": thread.name,
+        "current": True,
+        "main": thread is threading.main_thread(),
+        "stacktrace": current_stack(options, skip=skip + 1),
+    }

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 from .. import _environment
 from .._client import Client
 from .._hub import Hub, current_hub
+from .._log import logger
 from .._options import Options
 from .._protocol import Event, Hint
 
@@ -147,3 +148,21 @@ def request_hub(processor: Callable[[Event, Hint], Event]) -> Hub:
     scope.set_trace_context(_environment.new_trace_context())
     scope.add_event_processor(processor)
     return hub
+
+
+def capture_request_error(hub: Hub, error: BaseException, mechanism: str) -> None:
+    """Send an exception that escaped the application, unhandled, through the request's hub.
+
+    BaseExceptions that are not Exceptions (a client gone away: GeneratorExit,
+    task cancellation; KeyboardInterrupt, SystemExit) are the server's business.
+    """
+    if not isinstance(error, Exception):
+        return
+    try:
+        hint = {
+            "exc_info": (type(error), error, error.__traceback__),
+            "mechanism": {"type": mechanism, "handled": False},
+        }
+        hub.capture_event({"level": "error"}, hint)
+    except Exception:
+        logger.exception("capturing an exception from a %s application failed", mechanism)

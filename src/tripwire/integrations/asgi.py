@@ -27,6 +27,7 @@ from ._web import (
     active_client,
     body_data,
     body_limit,
+    capture_request_error,
     cookies_from,
     filter_headers,
     request_hub,
@@ -68,7 +69,7 @@ class AsgiMiddleware:
             try:
                 await self.app(scope, recorder.receive if recorder.limit else receive, send)
             except BaseException as error:
-                _capture(hub, error)
+                capture_request_error(hub, error, IDENTIFIER)
                 raise
 
 
@@ -105,20 +106,6 @@ class _BodyRecorder:
         if self._complete and not self._too_big and self._size:
             return b"".join(self._chunks)
         return None
-
-
-def _capture(hub: Hub, error: BaseException) -> None:
-    # Cancellation is how servers end a task whose client went away.
-    if not isinstance(error, Exception):
-        return
-    try:
-        hint = {
-            "exc_info": (type(error), error, error.__traceback__),
-            "mechanism": {"type": IDENTIFIER, "handled": False},
-        }
-        hub.capture_event({"level": "error"}, hint)
-    except Exception:
-        logger.exception("capturing an exception from an ASGI application failed")
 
 
 def _request_hub(scope: Scope, options: Options, recorder: _BodyRecorder) -> Hub:

@@ -246,11 +246,4 @@ def _calling_thread(client: Client, record: logging.LogRecord) -> dict[str, obje
         skip += 1
         frame = frame.f_back  # type: ignore[assignment]
     del frame
-    thread = threading.current_thread()
-    return {
-        "id": thread.ident,
-        "name": thread.name,
-        "current": True,
-        "crashed": False,
-        "stacktrace": _stacktrace.current_stack(client.options, skip=skip + 1),
-    }
+    return _stacktrace.current_thread(client.options, skip=skip + 1)

@@ -29,6 +29,7 @@ from ._web import (
     body_data,
     body_fits,
     body_limit,
+    capture_request_error,
     cookies_from,
     filter_headers,
     request_hub,
@@ -65,7 +66,7 @@ class WsgiMiddleware:
             try:
                 response = self.app(environ, start_response)
             except BaseException as error:
-                _capture(hub, error)
+                capture_request_error(hub, error, IDENTIFIER)
                 raise
         return _StreamedResponse(response, hub)
 
@@ -90,7 +91,7 @@ class _StreamedResponse:
             except StopIteration:
                 raise
             except BaseException as error:
-                _capture(self._hub, error)
+                capture_request_error(self._hub, error, IDENTIFIER)
                 raise
 
     def close(self) -> None:
@@ -101,22 +102,8 @@ class _StreamedResponse:
             try:
                 close()
             except BaseException as error:
-                _capture(self._hub, error)
+                capture_request_error(self._hub, error, IDENTIFIER)
                 raise
-
-
-def _capture(hub: Hub, error: BaseException) -> None:
-    # A client going away mid-request is the server's business, not a bug.
-    if isinstance(error, (GeneratorExit, KeyboardInterrupt, SystemExit)):
-        return
-    try:
-        hint = {
-            "exc_info": (type(error), error, error.__traceback__),
-            "mechanism": {"type": IDENTIFIER, "handled": False},
-        }
-        hub.capture_event({"level": "error"}, hint)
-    except Exception:
-        logger.exception("capturing an exception from a WSGI application failed")
 
 
 def _request_hub(environ: Environ, options: Options) -> Hub:
